@@ -1,0 +1,227 @@
+"""Every write to the registry goes through a function here.
+
+Views, the admin's forms, management commands and tests all call these, so each
+write is validated the same way and leaves a history row naming the acting user
+and the reason. SLAs and escalation matrices are written whole, children
+included, in one transaction: the shape the change-request engine will apply.
+"""
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from sla_registry.models import IncidentCategory, Severity, check_escalation_levels
+
+APPROVE_FOR_TEAM = "sla_registry.approve_for_team"
+
+
+def _stamp(instance, acting_user, reason):
+    """Tell simple-history who made this write and why."""
+    instance._history_user = acting_user
+    instance._change_reason = reason
+
+
+def save_registry_object(instance, *, acting_user, reason, many_to_many=None):
+    """Validate and save one registry row, then set its many-to-many relations.
+
+    The single write path for teams, services, journeys and the taxonomy.
+    """
+    instance.full_clean()
+    _stamp(instance, acting_user, reason)
+    instance.save()
+    for field_name, related in (many_to_many or {}).items():
+        manager = getattr(instance, field_name)
+        _stamp(instance, acting_user, reason)
+        manager.set(related)
+    return instance
+
+
+# Teams --------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_team(team, *, acting_user, reason):
+    """Create or update a team; a new team gets its own member group."""
+    if team.group_id is None:
+        team.group, _ = Group.objects.get_or_create(name=f"team:{team.slug}")
+    try:
+        return save_registry_object(team, acting_user=acting_user, reason=reason)
+    except ValidationError:
+        if team.pk is None:
+            transaction.set_rollback(True)
+        raise
+
+
+def add_team_member(team, user, *, acting_user, approver=False):
+    """Make `user` a member of `team`; an approver may also approve change requests for it."""
+    user.groups.add(team.group)
+    if approver:
+        assign_perm(APPROVE_FOR_TEAM, user, team)
+
+
+def remove_team_member(team, user, *, acting_user):
+    user.groups.remove(team.group)
+    remove_perm(APPROVE_FOR_TEAM, user, team)
+
+
+# Services, journeys and taxonomy -------------------------------------------
+
+
+@transaction.atomic
+def save_service(service, *, dependencies=None, acting_user, reason):
+    if dependencies is not None and service.pk and any(dep.pk == service.pk for dep in dependencies):
+        raise ValidationError({"dependencies": "A service cannot depend on itself."})
+    many_to_many = {"dependencies": dependencies} if dependencies is not None else None
+    return save_registry_object(service, acting_user=acting_user, reason=reason, many_to_many=many_to_many)
+
+
+@transaction.atomic
+def save_journey(journey, *, services=None, acting_user, reason):
+    many_to_many = {"services": services} if services is not None else None
+    return save_registry_object(journey, acting_user=acting_user, reason=reason, many_to_many=many_to_many)
+
+
+@transaction.atomic
+def save_severity(severity: Severity, *, acting_user, reason):
+    return save_registry_object(severity, acting_user=acting_user, reason=reason)
+
+
+@transaction.atomic
+def save_category(category: IncidentCategory, *, acting_user, reason):
+    return save_registry_object(category, acting_user=acting_user, reason=reason)
+
+
+# Governed documents --------------------------------------------------------
+
+
+def _validate_children(children, prefix, exclude):
+    """full_clean() each child, collecting errors keyed "prefix[i].field"."""
+    errors = {}
+    for index, child in enumerate(children):
+        try:
+            child.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                key = f"{prefix}[{index}]" if field == "__all__" else f"{prefix}[{index}].{field}"
+                errors.setdefault(key, []).extend(messages)
+    return errors
+
+
+def _check_unique(children, key, prefix, message):
+    errors = {}
+    seen = set()
+    for index, child in enumerate(children):
+        value = key(child)
+        if value in seen:
+            errors[f"{prefix}[{index}]"] = [message]
+        seen.add(value)
+    return errors
+
+
+def _field_values(row):
+    return [getattr(row, field.attname) for field in row._meta.concrete_fields if not field.primary_key]
+
+
+def _sync_children(manager, children, natural_key, acting_user, reason):
+    """Make a document's children equal `children`, matching rows on their natural key.
+
+    A matching row is updated in place (so history shows "SEV1 time to acknowledge
+    30 min -> 15 min" rather than a delete and an insert) and skipped when nothing
+    changed; rows that are no longer wanted are deleted.
+    """
+    existing = {natural_key(row): row for row in manager.all()}
+    for child in children:
+        current = existing.pop(natural_key(child), None)
+        if current is not None:
+            child.pk = current.pk
+            child._state.adding = False
+            if _field_values(child) == _field_values(current):
+                continue
+        _stamp(child, acting_user, reason)
+        child.save()
+    for unwanted in existing.values():
+        _stamp(unwanted, acting_user, reason)
+        unwanted.delete()
+
+
+@transaction.atomic
+def save_sla(sla, *, consumer_teams, objectives, response_targets, acting_user, reason):
+    """Write an SLA with its consumers, objectives and response targets, all or nothing.
+
+    `objectives` and `response_targets` are unsaved Objective / ResponseTarget
+    instances; they replace the SLA's current children.
+    """
+    errors = {}
+    try:
+        sla.full_clean()
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if any(team.pk == sla.provider_team_id for team in consumer_teams):
+        errors.setdefault("consumer_teams", []).append("The provider team cannot also be a consumer of its own SLA.")
+    errors.update(_validate_children(objectives, "objectives", exclude=["sla"]))
+    errors.update(_validate_children(response_targets, "response_targets", exclude=["sla"]))
+    errors.update(
+        _check_unique(
+            response_targets,
+            lambda target: (target.severity_id, target.category_id),
+            "response_targets",
+            "Two targets for the same severity and category.",
+        )
+    )
+    if errors:
+        raise ValidationError(errors)
+
+    _stamp(sla, acting_user, reason)
+    sla.save()
+    _stamp(sla, acting_user, reason)
+    sla.consumer_teams.set(consumer_teams)
+    for position, objective in enumerate(objectives, start=1):
+        objective.sla, objective.position = sla, position
+    for target in response_targets:
+        target.sla = sla
+    _sync_children(sla.objectives, objectives, lambda row: row.position, acting_user, reason)
+    _sync_children(
+        sla.response_targets, response_targets, lambda row: (row.severity_id, row.category_id), acting_user, reason
+    )
+    return sla
+
+
+@transaction.atomic
+def save_escalation_matrix(matrix, *, steps, responsibilities, playbook_steps, acting_user, reason):
+    """Write an escalation matrix with its steps, responsibilities and playbook, all or nothing."""
+    errors = {}
+    try:
+        matrix.full_clean(validate_unique=matrix.pk is None)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    errors.update(_validate_children(steps, "steps", exclude=["matrix"]))
+    errors.update(_validate_children(responsibilities, "responsibilities", exclude=["matrix"]))
+    errors.update(_validate_children(playbook_steps, "playbook_steps", exclude=["matrix"]))
+    try:
+        check_escalation_levels((step.severity, step.level) for step in steps)
+    except ValidationError as error:
+        errors.setdefault("steps", []).extend(error.messages)
+    errors.update(
+        _check_unique(
+            responsibilities,
+            lambda item: (item.duty, item.team_id),
+            "responsibilities",
+            "This team already has this duty.",
+        )
+    )
+    if errors:
+        raise ValidationError(errors)
+
+    _stamp(matrix, acting_user, reason)
+    matrix.save()
+    for step in steps:
+        step.matrix = matrix
+    for item in responsibilities:
+        item.matrix = matrix
+    for position, playbook_step in enumerate(playbook_steps, start=1):
+        playbook_step.matrix, playbook_step.position = matrix, position
+    _sync_children(matrix.steps, steps, lambda row: (row.severity_id, row.level), acting_user, reason)
+    _sync_children(matrix.responsibilities, responsibilities, lambda row: (row.duty, row.team_id), acting_user, reason)
+    _sync_children(matrix.playbook_steps, playbook_steps, lambda row: row.position, acting_user, reason)
+    return matrix

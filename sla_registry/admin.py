@@ -1,0 +1,128 @@
+"""Admin for the registry, with history on every model.
+
+SLAs and escalation matrices are edited here until change requests govern them;
+such edits carry no change request and show in history as unreviewed.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from guardian.admin import GuardedModelAdminMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from sla_registry import actions
+from sla_registry.models import (
+    CustomerJourney,
+    EscalationMatrix,
+    EscalationStep,
+    IncidentCategory,
+    Objective,
+    PlaybookStep,
+    ResponseTarget,
+    Responsibility,
+    Service,
+    ServiceLevelAgreement,
+    Severity,
+    Team,
+    check_escalation_levels,
+)
+
+
+@admin.register(Team)
+class TeamAdmin(GuardedModelAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "kind", "is_sla_committee", "primary_channel", "fallback_channel"]
+    list_filter = ["kind", "is_sla_committee"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        actions.save_team(obj, acting_user=request.user, reason="Edited in the admin")
+
+
+@admin.register(Service)
+class ServiceAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "owner_team", "tier"]
+    list_filter = ["tier", "owner_team"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["dependencies"]
+    list_select_related = ["owner_team"]
+
+
+@admin.register(CustomerJourney)
+class CustomerJourneyAdmin(SimpleHistoryAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["services"]
+
+
+@admin.register(Severity)
+class SeverityAdmin(SimpleHistoryAdmin):
+    list_display = ["key", "name", "rank"]
+
+
+@admin.register(IncidentCategory)
+class IncidentCategoryAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ObjectiveInline(admin.TabularInline):
+    model = Objective
+    extra = 0
+
+
+class ResponseTargetInline(admin.TabularInline):
+    model = ResponseTarget
+    extra = 0
+
+
+@admin.register(ServiceLevelAgreement)
+class ServiceLevelAgreementAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "service", "provider_team", "status", "next_review_due"]
+    list_filter = ["status", "provider_team"]
+    search_fields = ["title"]
+    list_select_related = ["service", "provider_team"]
+    filter_horizontal = ["consumer_teams"]
+    inlines = [ObjectiveInline, ResponseTargetInline]
+
+
+class EscalationStepFormSet(BaseInlineFormSet):
+    """Checks that each severity's levels start at 1 and run without gaps."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("severity")
+        ]
+        try:
+            check_escalation_levels((row["severity"], row["level"]) for row in kept)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    formset = EscalationStepFormSet
+    extra = 0
+
+
+class ResponsibilityInline(admin.TabularInline):
+    model = Responsibility
+    extra = 0
+
+
+class PlaybookStepInline(admin.StackedInline):
+    model = PlaybookStep
+    extra = 0
+
+
+@admin.register(EscalationMatrix)
+class EscalationMatrixAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "service", "owner_team", "status"]
+    list_filter = ["status", "owner_team"]
+    list_select_related = ["service", "owner_team"]
+    inlines = [EscalationStepInline, ResponsibilityInline, PlaybookStepInline]

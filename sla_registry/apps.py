@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SlaRegistryConfig(AppConfig):
+    name = "sla_registry"
+    verbose_name = "SLA registry"

@@ -1,0 +1,29 @@
+from sla_registry.models.escalation import (
+    EscalationMatrix,
+    EscalationStep,
+    PlaybookStep,
+    Responsibility,
+    check_escalation_levels,
+)
+from sla_registry.models.governed import GovernedDocument
+from sla_registry.models.services import CustomerJourney, Service
+from sla_registry.models.slas import Objective, ResponseTarget, ServiceLevelAgreement
+from sla_registry.models.taxonomy import IncidentCategory, Severity
+from sla_registry.models.teams import Team
+
+__all__ = [
+    "CustomerJourney",
+    "EscalationMatrix",
+    "EscalationStep",
+    "GovernedDocument",
+    "IncidentCategory",
+    "Objective",
+    "PlaybookStep",
+    "ResponseTarget",
+    "Responsibility",
+    "Service",
+    "ServiceLevelAgreement",
+    "Severity",
+    "Team",
+    "check_escalation_levels",
+]

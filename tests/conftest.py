@@ -1,0 +1,199 @@
+"""Shared fixtures. Every make_* fixture writes through the real actions, so tests
+exercise the same write path as the pages, the admin and the commands."""
+
+from datetime import timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from sla_registry import actions
+from sla_registry.choices import AgreementStatus, Channel, ServiceTier, TeamKind
+from sla_registry.models import (
+    CustomerJourney,
+    EscalationMatrix,
+    EscalationStep,
+    IncidentCategory,
+    Objective,
+    PlaybookStep,
+    ResponseTarget,
+    Responsibility,
+    Service,
+    ServiceLevelAgreement,
+    Severity,
+    Team,
+)
+
+_sequence = count(1)
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Tests run with production settings but without a collectstatic manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def admin_actor(db):
+    """The user recorded as making set-up writes."""
+    return get_user_model().objects.create_superuser("fixture-admin", "admin@example.com", "unused-password-1")
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None, *, teams=(), approver_for=(), password="demo-password-1", **extra):
+        username = username or f"user{next(_sequence)}"
+        user = get_user_model().objects.create_user(username, f"{username}@example.com", password, **extra)
+        for team in teams:
+            actions.add_team_member(team, user, acting_user=None)
+        for team in approver_for:
+            actions.add_team_member(team, user, acting_user=None, approver=True)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_team(admin_actor):
+    def make(name=None, **fields):
+        name = name or f"Team {next(_sequence)}"
+        fields.setdefault("slug", name.lower().replace(" ", "-"))
+        fields.setdefault("kind", TeamKind.ENGINEERING)
+        fields.setdefault("pager_handle", f"{fields['slug']}-oncall")
+        fields.setdefault("chat_channel", f"#{fields['slug']}")
+        fields.setdefault("fallback_channel", Channel.CHAT)
+        return actions.save_team(Team(name=name, **fields), acting_user=admin_actor, reason="test set-up")
+
+    return make
+
+
+@pytest.fixture
+def make_service(admin_actor, make_team):
+    def make(name=None, *, owner_team=None, dependencies=(), **fields):
+        name = name or f"Service {next(_sequence)}"
+        fields.setdefault("slug", name.lower().replace(" ", "-"))
+        fields.setdefault("tier", ServiceTier.CRITICAL)
+        service = Service(name=name, owner_team=owner_team or make_team(), **fields)
+        return actions.save_service(
+            service, dependencies=list(dependencies), acting_user=admin_actor, reason="test set-up"
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_journey(admin_actor):
+    def make(name=None, *, services=(), **fields):
+        name = name or f"Journey {next(_sequence)}"
+        fields.setdefault("slug", name.lower().replace(" ", "-"))
+        journey = CustomerJourney(name=name, **fields)
+        return actions.save_journey(journey, services=list(services), acting_user=admin_actor, reason="test set-up")
+
+    return make
+
+
+@pytest.fixture
+def severities(admin_actor):
+    """SEV1-SEV4, keyed by their label."""
+    names = ["Critical", "Major", "Minor", "Low"]
+    return {
+        f"SEV{rank}": actions.save_severity(
+            Severity(key=f"SEV{rank}", name=name, rank=rank, customer_impact=f"{name} customer impact."),
+            acting_user=admin_actor,
+            reason="test set-up",
+        )
+        for rank, name in enumerate(names, start=1)
+    }
+
+
+@pytest.fixture
+def make_category(admin_actor):
+    def make(name="Availability", **fields):
+        fields.setdefault("slug", name.lower().replace(" ", "-"))
+        return actions.save_category(IncidentCategory(name=name, **fields), acting_user=admin_actor, reason="set-up")
+
+    return make
+
+
+@pytest.fixture
+def make_sla(admin_actor, make_service, make_team, severities):
+    def make(
+        title=None,
+        *,
+        service=None,
+        provider_team=None,
+        consumer_teams=None,
+        objectives=None,
+        response_targets=None,
+        acting_user=None,
+        reason="test set-up",
+        **fields,
+    ):
+        provider_team = provider_team or (service.owner_team if service else make_team())
+        service = service or make_service(owner_team=provider_team)
+        consumer_teams = [make_team()] if consumer_teams is None else list(consumer_teams)
+        fields.setdefault("status", AgreementStatus.ACTIVE)
+        fields.setdefault("effective_from", timezone.now() - timedelta(days=30))
+        if objectives is None:
+            objectives = [Objective(indicator="Successful requests", target=Decimal("99.9"), unit="%")]
+        if response_targets is None:
+            response_targets = [
+                ResponseTarget(
+                    severity=severities["SEV1"],
+                    time_to_acknowledge=timedelta(minutes=30),
+                    time_to_restore=timedelta(hours=2),
+                    time_to_resolve=timedelta(days=1),
+                    customer_update_interval=timedelta(minutes=30),
+                )
+            ]
+        sla = ServiceLevelAgreement(
+            title=title or f"{service.name} SLA", service=service, provider_team=provider_team, **fields
+        )
+        return actions.save_sla(
+            sla,
+            consumer_teams=consumer_teams,
+            objectives=objectives,
+            response_targets=response_targets,
+            acting_user=acting_user or admin_actor,
+            reason=reason,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_matrix(admin_actor, make_service, severities):
+    def make(service=None, *, steps=None, responsibilities=None, playbook_steps=None, **fields):
+        service = service or make_service()
+        owner = fields.pop("owner_team", service.owner_team)
+        fields.setdefault("status", AgreementStatus.ACTIVE)
+        fields.setdefault("effective_from", timezone.now() - timedelta(days=30))
+        if steps is None:
+            steps = [
+                EscalationStep(
+                    severity=severities["SEV1"], level=1, wait=timedelta(minutes=15), team=owner, channel=Channel.PAGE
+                )
+            ]
+        if responsibilities is None:
+            responsibilities = [Responsibility(duty="incident_commander", team=owner, when="From declaration")]
+        if playbook_steps is None:
+            playbook_steps = [
+                PlaybookStep(title="Confirm impact", timebox_minutes=10, checkpoint_question="Is it customer-facing?")
+            ]
+        matrix = EscalationMatrix(title=f"{service.name} escalation", service=service, owner_team=owner, **fields)
+        return actions.save_escalation_matrix(
+            matrix,
+            steps=steps,
+            responsibilities=responsibilities,
+            playbook_steps=playbook_steps,
+            acting_user=admin_actor,
+            reason="test set-up",
+        )
+
+    return make
