@@ -1,0 +1,54 @@
+# The two commands: `make run` (set up and serve the demo) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEV_ENV := DEBUG=1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-postgres lint format clean-db
+
+help:
+	@echo "make run            set up .venv, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make test           run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make test-postgres  run the suite against the PostgreSQL on 127.0.0.1:5432"
+	@echo "make lint           ruff lint and format check"
+	@echo "make format         apply ruff's fixes and formatting"
+	@echo "make clean-db       delete the development database under var/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when a requirements file changed.
+$(INSTALLED): $(BIN)/python requirements/base.txt requirements/prod.txt requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $@
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)
+	@mkdir -p var
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo --if-empty
+	$(DEV_ENV) $(BIN)/python manage.py demo_logins
+	@echo "Serving the SLA Portal on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/pytest
+
+test-postgres: $(INSTALLED)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sla_portal} $(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean-db:
+	rm -f var/portal.sqlite3 var/portal.sqlite3-wal var/portal.sqlite3-shm
