@@ -32,7 +32,6 @@ run: $(INSTALLED)
 	@mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo --if-empty
-	$(DEV_ENV) $(BIN)/python manage.py demo_logins
 	@echo "Serving the SLA Portal on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -45,7 +45,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "guardian",
+    "django_tasks",
+    "django_tasks_db",
     "portal",
+    "portal.audit",
+    "portal.notifications",
+    "approvals",
     "sla_registry",
 ]
 
@@ -155,6 +160,17 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Change governance: the team model decisions are made for, and the object
+# permission (django-guardian) that lets a user decide for a team.
+APPROVALS_TEAM_MODEL = "sla_registry.Team"
+APPROVALS_APPROVE_PERMISSION = "sla_registry.approve_for_team"
+# Absolute links in notifications.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# Background work (notification delivery, scheduled applies) runs in
+# `manage.py db_worker`, reading tasks from the database: no extra service.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 GUARDIAN_RAISE_403 = True
 
 LOGGING = {

@@ -8,5 +8,6 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("approvals.urls")),
     path("", include("sla_registry.urls")),
 ]

@@ -145,16 +145,11 @@ def _sync_children(manager, children, natural_key, acting_user, reason):
         unwanted.delete()
 
 
-@transaction.atomic
-def save_sla(sla, *, consumer_teams, objectives, response_targets, acting_user, reason):
-    """Write an SLA with its consumers, objectives and response targets, all or nothing.
-
-    `objectives` and `response_targets` are unsaved Objective / ResponseTarget
-    instances; they replace the SLA's current children.
-    """
+def validate_sla(sla, *, consumer_teams, objectives, response_targets):
+    """Raise ValidationError (keys like "response_targets[0].time_to_restore") unless the SLA is sound."""
     errors = {}
     try:
-        sla.full_clean()
+        sla.full_clean(exclude=["consumer_teams"])
     except ValidationError as error:
         errors.update(error.message_dict)
     if any(team.pk == sla.provider_team_id for team in consumer_teams):
@@ -172,6 +167,15 @@ def save_sla(sla, *, consumer_teams, objectives, response_targets, acting_user, 
     if errors:
         raise ValidationError(errors)
 
+
+@transaction.atomic
+def save_sla(sla, *, consumer_teams, objectives, response_targets, acting_user, reason):
+    """Write an SLA with its consumers, objectives and response targets, all or nothing.
+
+    `objectives` and `response_targets` are unsaved Objective / ResponseTarget
+    instances; they replace the SLA's current children.
+    """
+    validate_sla(sla, consumer_teams=consumer_teams, objectives=objectives, response_targets=response_targets)
     _stamp(sla, acting_user, reason)
     sla.save()
     _stamp(sla, acting_user, reason)
@@ -187,17 +191,16 @@ def save_sla(sla, *, consumer_teams, objectives, response_targets, acting_user, 
     return sla
 
 
-@transaction.atomic
-def save_escalation_matrix(matrix, *, steps, responsibilities, playbook_steps, acting_user, reason):
-    """Write an escalation matrix with its steps, responsibilities and playbook, all or nothing."""
+def validate_escalation_matrix(matrix, *, steps, responsibilities, playbook_steps):
+    """Raise ValidationError unless the matrix is sound: valid rows, levels 1..n per severity, no duplicates."""
     errors = {}
     try:
-        matrix.full_clean(validate_unique=matrix.pk is None)
+        matrix.full_clean()
     except ValidationError as error:
         errors.update(error.message_dict)
     errors.update(_validate_children(steps, "steps", exclude=["matrix"]))
     errors.update(_validate_children(responsibilities, "responsibilities", exclude=["matrix"]))
-    errors.update(_validate_children(playbook_steps, "playbook_steps", exclude=["matrix"]))
+    errors.update(_validate_children(playbook_steps, "playbook_steps", exclude=["matrix", "position"]))
     try:
         check_escalation_levels((step.severity, step.level) for step in steps)
     except ValidationError as error:
@@ -213,6 +216,11 @@ def save_escalation_matrix(matrix, *, steps, responsibilities, playbook_steps, a
     if errors:
         raise ValidationError(errors)
 
+
+@transaction.atomic
+def save_escalation_matrix(matrix, *, steps, responsibilities, playbook_steps, acting_user, reason):
+    """Write an escalation matrix with its steps, responsibilities and playbook, all or nothing."""
+    validate_escalation_matrix(matrix, steps=steps, responsibilities=responsibilities, playbook_steps=playbook_steps)
     _stamp(matrix, acting_user, reason)
     matrix.save()
     for step in steps:

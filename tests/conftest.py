@@ -1,6 +1,7 @@
 """Shared fixtures. Every make_* fixture writes through the real actions, so tests
 exercise the same write path as the pages, the admin and the commands."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from itertools import count
@@ -9,8 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from approvals import actions as approval_actions
 from sla_registry import actions
 from sla_registry.choices import AgreementStatus, Channel, ServiceTier, TeamKind
+from sla_registry.documents import ServiceLevelAgreementKind
 from sla_registry.models import (
     CustomerJourney,
     EscalationMatrix,
@@ -37,6 +40,12 @@ def plain_static_storage(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Test users need no brute-force resistance; PBKDF2 would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -67,6 +76,7 @@ def make_team(admin_actor):
         fields.setdefault("kind", TeamKind.ENGINEERING)
         fields.setdefault("pager_handle", f"{fields['slug']}-oncall")
         fields.setdefault("chat_channel", f"#{fields['slug']}")
+        fields.setdefault("email", f"{fields['slug']}@example.com")
         fields.setdefault("fallback_channel", Channel.CHAT)
         return actions.save_team(Team(name=name, **fields), acting_user=admin_actor, reason="test set-up")
 
@@ -197,3 +207,84 @@ def make_matrix(admin_actor, make_service, severities):
         )
 
     return make
+
+
+# Change governance ---------------------------------------------------------
+
+
+@dataclass
+class GovernedSla:
+    """An SLA (version 1) with a provider, a consumer, the committee and their people."""
+
+    sla: object
+    provider: object
+    consumer: object
+    committee: object
+    author: object
+    approvers: dict  # team -> user allowed to approve for it
+
+
+@pytest.fixture
+def governed_sla(make_team, make_user, make_sla, make_service, admin_actor):
+    provider = make_team("Payments")
+    consumer = make_team("Checkout")
+    committee = make_team("SLA Committee", is_sla_committee=True)
+    service = make_service("Payments API", owner_team=provider)
+    sla = make_sla("Payments for Checkout", service=service, provider_team=provider, consumer_teams=[consumer])
+    approval_actions.record_baseline_version(sla, acting_user=admin_actor)
+    author = make_user("payments.engineer", teams=[provider])
+    approvers = {
+        team: make_user(f"{team.slug}.approver", approver_for=[team]) for team in (provider, consumer, committee)
+    }
+    return GovernedSla(sla, provider, consumer, committee, author, approvers)
+
+
+def with_acknowledge(snapshot, minutes, severity="SEV1"):
+    """A copy of an SLA snapshot with one severity's time to acknowledge changed."""
+    targets = [
+        {**target, "time_to_acknowledge_minutes": minutes} if target["severity"] == severity else target
+        for target in snapshot["response_targets"]
+    ]
+    return {**snapshot, "response_targets": targets}
+
+
+@pytest.fixture
+def propose_acknowledge():
+    """Propose a new SEV1 time to acknowledge on the governed SLA."""
+
+    def propose(governed, minutes, *, author=None, effective_at=None, summary="Faster SEV1 acknowledgement"):
+        current = ServiceLevelAgreementKind().snapshot(governed.sla)
+        return approval_actions.propose_change(
+            "sla",
+            governed.sla,
+            data=with_acknowledge(current, minutes),
+            summary=summary,
+            rationale="Checkout loses orders while nobody acknowledges.",
+            effective_at=effective_at,
+            acting_user=author or governed.author,
+        )
+
+    return propose
+
+
+@pytest.fixture
+def submit_acknowledge(propose_acknowledge):
+    """Propose a new SEV1 time to acknowledge and submit it for approval."""
+
+    def submit(governed, minutes, **options):
+        change_request = propose_acknowledge(governed, minutes, **options)
+        return approval_actions.submit_change_request(change_request, acting_user=change_request.author)
+
+    return submit
+
+
+@pytest.fixture
+def approve_all():
+    def approve(governed, change_request, teams=None):
+        for team in teams or (governed.provider, governed.consumer, governed.committee):
+            change_request = approval_actions.decide_change_request(
+                change_request, team, verdict="approve", comment="OK", acting_user=governed.approvers[team]
+            )
+        return change_request
+
+    return approve

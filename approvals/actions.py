@@ -1,0 +1,475 @@
+"""The change-request lifecycle: every transition is one function here.
+
+    draft ──submit──> in_review ──all required teams approve──> approved ──apply──> applied
+      ^                   │ any team rejects ──> rejected (revise ──> draft)
+      └── revise ─────────┤ author withdraws ──> withdrawn
+                          │ document moved on ──> stale (rebase ──> draft)
+
+Each transition locks the request row, checks the state and the actor, writes,
+records an audit event and queues notifications, all in one transaction.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.choices import OPEN_STATES, ChangeKind, ChangeState, Verdict
+from approvals.exceptions import InvalidTransition, NotAllowed
+from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
+from approvals.registry import content_hash, get_kind, kind_for
+from portal.audit.log import record_event
+from portal.notifications.outbox import notify
+
+
+def _portal_link(path):
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
+
+
+def _locked(change_request):
+    """Lock the request's document, then the request, and return the request fresh.
+
+    Always in this order, so transitions racing on one document queue up instead
+    of deadlocking (applying one request marks its siblings stale). of=("self",)
+    keeps the author row, joined for messages, unlocked.
+    """
+    if change_request.document_id is not None:
+        get_kind(change_request.document_kind).get_object(change_request.document_id, lock=True)
+    return ChangeRequest.objects.select_for_update(of=("self",)).select_related("author").get(pk=change_request.pk)
+
+
+def _require_state(change_request, *states, doing):
+    if change_request.state not in states:
+        raise InvalidTransition(
+            f"{change_request.reference} is {change_request.get_state_display().lower()}; it cannot be {doing}."
+        )
+
+
+def _require_author(change_request, user, doing):
+    if change_request.author_id != getattr(user, "pk", None):
+        raise NotAllowed(f"Only the author of {change_request.reference} can {doing} it.")
+
+
+def _check_text(summary, rationale):
+    errors = {}
+    if not (summary or "").strip():
+        errors["summary"] = "Give the change a one-line summary."
+    if not (rationale or "").strip():
+        errors["rationale"] = "Say why this change is needed: approvers decide on it."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_effective_at(effective_at):
+    if effective_at is not None and effective_at <= timezone.now():
+        raise ValidationError(
+            {"effective_at": "The effective time must be in the future (leave it empty to apply on approval)."}
+        )
+
+
+# Versions ------------------------------------------------------------------
+
+
+def latest_version(document_kind, document_id):
+    return DocumentVersion.objects.of(document_kind, document_id).order_by("-number").first()
+
+
+def version_in_force(document_kind, document_id, moment):
+    return DocumentVersion.objects.of(document_kind, document_id).in_force_at(moment)
+
+
+@transaction.atomic
+def record_baseline_version(document, *, acting_user):
+    """Make sure the document's live state is a version.
+
+    A document made before governance (demo data, an import) gets version 1; a
+    document edited outside change requests since its last version (the admin)
+    gets a version recording that unreviewed edit, so the record is complete and
+    a proposal is never based on a state nobody saw.
+    """
+    kind = kind_for(document)
+    snapshot = kind.snapshot(document)
+    digest = content_hash(snapshot)
+    latest = latest_version(kind.key, document.pk)
+    if latest is not None and latest.content_hash == digest:
+        return latest
+    version = DocumentVersion.objects.create(
+        document_kind=kind.key,
+        document_id=document.pk,
+        number=(latest.number + 1) if latest else 1,
+        content_hash=digest,
+        snapshot=snapshot,
+        effective_at=timezone.now() if latest else (getattr(document, "effective_from", None) or timezone.now()),
+        recorded_by=acting_user if getattr(acting_user, "pk", None) else None,
+    )
+    record_event(
+        "document.version_recorded" if latest is None else "document.unreviewed_edit_recorded",
+        document,
+        actor=acting_user,
+        payload={"kind": kind.key, "version": version.number, "content_hash": digest},
+    )
+    return version
+
+
+# Proposing -------------------------------------------------------------------
+
+
+@transaction.atomic
+def propose_change(
+    document_kind, document, *, data=None, change_kind=None, summary, rationale, effective_at=None, acting_user
+):
+    """Open a draft change request: create a document (document=None), change it, or retire it."""
+    kind = get_kind(document_kind)
+    if change_kind is None:
+        change_kind = ChangeKind.CREATE if document is None else ChangeKind.CHANGE
+    if (document is None) != (change_kind == ChangeKind.CREATE):
+        raise InvalidTransition("A create request names no document; a change or retirement names one.")
+    _check_text(summary, rationale)
+    _check_effective_at(effective_at)
+    base_version = None
+    if document is not None:
+        base_version = record_baseline_version(document, acting_user=acting_user).number
+        if change_kind == ChangeKind.RETIRE:
+            data = kind.retired(kind.snapshot(document))
+    cleaned = kind.validate(data, document)
+    change_request = ChangeRequest.objects.create(
+        document_kind=kind.key,
+        document_id=document.pk if document is not None else None,
+        kind=change_kind,
+        summary=summary.strip(),
+        rationale=rationale.strip(),
+        proposed=cleaned,
+        content_hash=content_hash(cleaned),
+        base_version=base_version,
+        effective_at=effective_at,
+        author=acting_user,
+    )
+    record_event(
+        "change_request.created",
+        change_request,
+        actor=acting_user,
+        payload={"kind": change_kind, "base_version": base_version, "content_hash": change_request.content_hash},
+    )
+    return change_request
+
+
+@transaction.atomic
+def revise_change_request(change_request, *, data, summary, rationale, effective_at=None, acting_user):
+    """Replace the proposal. Earlier decisions stay in the record but no longer count."""
+    change_request = _locked(change_request)
+    _require_author(change_request, acting_user, "revise")
+    _require_state(change_request, ChangeState.DRAFT, ChangeState.IN_REVIEW, ChangeState.REJECTED, doing="revised")
+    _check_text(summary, rationale)
+    _check_effective_at(effective_at)
+    kind = change_request.governed_kind
+    document = kind.get_object(change_request.document_id) if change_request.document_id else None
+    cleaned = kind.validate(data, document)
+    change_request.proposed = cleaned
+    change_request.content_hash = content_hash(cleaned)
+    change_request.summary, change_request.rationale = summary.strip(), rationale.strip()
+    change_request.effective_at = effective_at
+    change_request.revision += 1
+    change_request.state = ChangeState.DRAFT
+    change_request.save()
+    record_event(
+        "change_request.revised",
+        change_request,
+        actor=acting_user,
+        payload={"revision": change_request.revision, "content_hash": change_request.content_hash},
+    )
+    return change_request
+
+
+@transaction.atomic
+def submit_change_request(change_request, *, acting_user):
+    """Send the draft to every team the policy names, and tell them."""
+    change_request = _locked(change_request)
+    _require_author(change_request, acting_user, "submit")
+    _require_state(change_request, ChangeState.DRAFT, doing="submitted")
+    kind = change_request.governed_kind
+    document = kind.get_object(change_request.document_id) if change_request.document_id else None
+    required = kind.required_teams(document, change_request.proposed)
+    change_request.required_approvals.all().delete()
+    RequiredApproval.objects.bulk_create(
+        RequiredApproval(change_request=change_request, team=team, reason=reason) for team, reason in required.items()
+    )
+    change_request.state = ChangeState.IN_REVIEW
+    change_request.submitted_at = timezone.now()
+    change_request.save()
+    record_event(
+        "change_request.submitted",
+        change_request,
+        actor=acting_user,
+        payload={"revision": change_request.revision, "required_teams": sorted(team.name for team in required)},
+    )
+    notify(
+        "change_request.submitted",
+        subject=f"{change_request.reference} needs your team's approval: {change_request.summary}",
+        body=(
+            f"{acting_user} proposes: {change_request.summary}\n\n{change_request.rationale}\n\n"
+            f"Review it: {_portal_link(change_request.get_absolute_url())}"
+        ),
+        teams=list(required),
+    )
+    return change_request
+
+
+# Deciding ------------------------------------------------------------------
+
+
+def can_decide_for(user, team):
+    return user.has_perm(settings.APPROVALS_APPROVE_PERMISSION, team)
+
+
+@transaction.atomic
+def decide_change_request(change_request, team, *, verdict, comment="", acting_user):
+    """Approve or reject the current revision for one team; the last approval applies or schedules it."""
+    change_request = _locked(change_request)
+    _require_state(change_request, ChangeState.IN_REVIEW, doing="decided on")
+    if change_request.author_id == acting_user.pk:
+        raise NotAllowed("You cannot approve or reject your own change request.")
+    if not change_request.required_approvals.filter(team=team).exists():
+        raise InvalidTransition(f"{team} is not asked to approve {change_request.reference}.")
+    if not can_decide_for(acting_user, team):
+        raise NotAllowed(f"You may not approve or reject for {team}.")
+    if verdict == Verdict.REJECT and not comment.strip():
+        raise ValidationError({"comment": "Say why you reject it, so the author can revise."})
+    if change_request.decisions.filter(team=team, revision=change_request.revision).exists():
+        raise InvalidTransition(f"{team} has already decided on revision {change_request.revision}.")
+
+    Decision.objects.create(
+        change_request=change_request,
+        team=team,
+        decided_by=acting_user,
+        verdict=verdict,
+        comment=comment.strip(),
+        revision=change_request.revision,
+        content_hash=change_request.content_hash,
+    )
+    record_event(
+        f"change_request.{'approved' if verdict == Verdict.APPROVE else 'rejected'}",
+        change_request,
+        actor=acting_user,
+        payload={"team": str(team), "revision": change_request.revision, "comment": comment.strip()},
+    )
+    verb = "approved" if verdict == Verdict.APPROVE else "rejected"
+    notify(
+        f"change_request.{verb}",
+        subject=f"{change_request.reference}: {team} {verb} it",
+        body=(
+            f"{acting_user} for {team}: {comment.strip() or '(no comment)'}\n\n"
+            f"{_portal_link(change_request.get_absolute_url())}"
+        ),
+        users=[change_request.author],
+    )
+    if verdict == Verdict.REJECT:
+        change_request.state = ChangeState.REJECTED
+        change_request.save()
+        return change_request
+    if missing_approvals(change_request):
+        return change_request
+
+    change_request.state = ChangeState.APPROVED
+    change_request.save()
+    if change_request.effective_at and change_request.effective_at > timezone.now():
+        record_event(
+            "change_request.scheduled",
+            change_request,
+            actor=acting_user,
+            payload={"effective_at": change_request.effective_at},
+        )
+        transaction.on_commit(lambda: _schedule_apply(change_request.effective_at))
+        return change_request
+    return _apply(change_request, acting_user=acting_user)
+
+
+def missing_approvals(change_request):
+    """Required teams without an approval of the current revision."""
+    approved = {
+        decision.team_id
+        for decision in change_request.decisions.filter(
+            revision=change_request.revision, content_hash=change_request.content_hash, verdict=Verdict.APPROVE
+        )
+    }
+    return [
+        required.team
+        for required in change_request.required_approvals.select_related("team")
+        if required.team_id not in approved
+    ]
+
+
+# Applying ------------------------------------------------------------------
+
+
+def _schedule_apply(moment):
+    from approvals.tasks import apply_due_changes_task
+
+    apply_due_changes_task.using(run_after=moment).enqueue()
+
+
+@transaction.atomic
+def apply_change_request(change_request, *, acting_user):
+    """Apply an approved request whose effective time has come."""
+    change_request = _locked(change_request)
+    _require_state(change_request, ChangeState.APPROVED, doing="applied")
+    if change_request.effective_at and change_request.effective_at > timezone.now():
+        raise InvalidTransition(
+            f"{change_request.reference} takes effect at {change_request.effective_at:%Y-%m-%d %H:%M %Z}, not yet."
+        )
+    return _apply(change_request, acting_user=acting_user)
+
+
+def _apply(change_request, *, acting_user):
+    """Lock the document, compare-and-set its version, write, record. The caller holds the request's lock."""
+    missing = missing_approvals(change_request)
+    if missing:
+        raise InvalidTransition(
+            f"{change_request.reference} still needs approval from {', '.join(str(team) for team in missing)}."
+        )
+    kind = change_request.governed_kind
+    document = None
+    latest_number = 0
+    if change_request.document_id is not None:
+        document = kind.get_object(change_request.document_id, lock=True)
+        latest = latest_version(kind.key, document.pk)
+        latest_number = latest.number if latest else 0
+        moved_on = latest_number != change_request.base_version or (
+            latest is not None and content_hash(kind.snapshot(document)) != latest.content_hash
+        )
+        if moved_on:
+            return _mark_stale(change_request, acting_user=acting_user, current_version=latest_number)
+
+    document = kind.apply(document, change_request.proposed, acting_user=acting_user, change_request=change_request)
+    snapshot = kind.snapshot(document)
+    now = timezone.now()
+    version = DocumentVersion.objects.create(
+        document_kind=kind.key,
+        document_id=document.pk,
+        number=latest_number + 1,
+        content_hash=content_hash(snapshot),
+        snapshot=snapshot,
+        effective_at=max(change_request.effective_at or now, now),
+        recorded_by=acting_user,
+        change_request=change_request,
+    )
+    change_request.document_id = document.pk
+    change_request.state = ChangeState.APPLIED
+    change_request.applied_at = now
+    change_request.save()
+    record_event(
+        "change_request.applied",
+        change_request,
+        actor=acting_user,
+        payload={"version": version.number, "content_hash": version.content_hash},
+    )
+    required_teams = [required.team for required in change_request.required_approvals.select_related("team")]
+    notify(
+        "change_request.applied",
+        subject=(
+            f"{change_request.reference} applied: {kind.label} {kind.title_of(snapshot)} "
+            f"is now version {version.number}"
+        ),
+        body=f"{change_request.summary}\n\n{_portal_link(change_request.get_absolute_url())}",
+        teams=required_teams,
+        users=[change_request.author],
+    )
+    for other in ChangeRequest.objects.filter(
+        document_kind=kind.key, document_id=document.pk, state__in=OPEN_STATES, base_version__lt=version.number
+    ).exclude(pk=change_request.pk):
+        _mark_stale(other, acting_user=acting_user, current_version=version.number)
+    return change_request
+
+
+def _mark_stale(change_request, *, acting_user, current_version):
+    change_request.state = ChangeState.STALE
+    change_request.save()
+    record_event(
+        "change_request.stale",
+        change_request,
+        actor=acting_user,
+        payload={"base_version": change_request.base_version, "current_version": current_version},
+    )
+    notify(
+        "change_request.stale",
+        subject=f"{change_request.reference} needs a rebase: the document has moved on",
+        body=(
+            f"The document is now at version {current_version}; your request was based on version "
+            f"{change_request.base_version}. Rebase it: {_portal_link(change_request.get_absolute_url())}"
+        ),
+        users=[change_request.author],
+    )
+    return change_request
+
+
+def apply_due_changes(*, acting_user=None, now=None):
+    """Apply every approved request whose effective time has come; return the applied and the stale."""
+    now = now or timezone.now()
+    due = ChangeRequest.objects.filter(state=ChangeState.APPROVED, effective_at__lte=now).order_by("effective_at", "pk")
+    outcomes = []
+    for change_request in due:
+        try:
+            outcomes.append(apply_change_request(change_request, acting_user=acting_user))
+        except InvalidTransition:
+            continue  # another worker applied it first
+    return outcomes
+
+
+# Withdrawing and rebasing ----------------------------------------------------
+
+
+@transaction.atomic
+def withdraw_change_request(change_request, *, acting_user):
+    change_request = _locked(change_request)
+    _require_author(change_request, acting_user, "withdraw")
+    _require_state(change_request, *OPEN_STATES, doing="withdrawn")
+    change_request.state = ChangeState.WITHDRAWN
+    change_request.save()
+    record_event("change_request.withdrawn", change_request, actor=acting_user)
+    return change_request
+
+
+def three_way_merge(base, mine, theirs):
+    """Merge my changes (base -> mine) onto theirs, key by key. Returns (merged, conflicting keys).
+
+    On a conflict (both sides changed a key differently) my value is kept and the
+    key reported, so the author and the approvers see it in the diff.
+    """
+    merged, conflicts = {}, []
+    for key in sorted(set(base) | set(mine) | set(theirs)):
+        base_value, my_value, their_value = base.get(key), mine.get(key), theirs.get(key)
+        if my_value == base_value:
+            merged[key] = their_value
+        elif their_value in (base_value, my_value):
+            merged[key] = my_value
+        else:
+            merged[key] = my_value
+            conflicts.append(key)
+    return merged, conflicts
+
+
+@transaction.atomic
+def rebase_change_request(change_request, *, acting_user):
+    """Re-propose a stale request on top of the current version; approvals start again."""
+    change_request = _locked(change_request)
+    _require_author(change_request, acting_user, "rebase")
+    _require_state(change_request, ChangeState.STALE, doing="rebased")
+    kind = change_request.governed_kind
+    document = kind.get_object(change_request.document_id)
+    current = record_baseline_version(document, acting_user=acting_user)
+    base = DocumentVersion.objects.of(kind.key, document.pk).get(number=change_request.base_version)
+    merged, conflicts = three_way_merge(base.snapshot, change_request.proposed, current.snapshot)
+    cleaned = kind.validate(merged, document)
+    previous_base = change_request.base_version
+    change_request.proposed = cleaned
+    change_request.content_hash = content_hash(cleaned)
+    change_request.base_version = current.number
+    change_request.revision += 1
+    change_request.state = ChangeState.DRAFT
+    change_request.save()
+    record_event(
+        "change_request.rebased",
+        change_request,
+        actor=acting_user,
+        payload={"from_version": previous_base, "to_version": current.number, "conflicts": conflicts},
+    )
+    return change_request, conflicts

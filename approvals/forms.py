@@ -1,0 +1,30 @@
+from django import forms
+
+from approvals.choices import ChangeState, Verdict
+
+
+class DecisionForm(forms.Form):
+    """Approve or reject for one of the teams the user may decide for."""
+
+    team = forms.ModelChoiceField(queryset=None, empty_label=None, label="Deciding for")
+    verdict = forms.ChoiceField(choices=Verdict.choices, widget=forms.RadioSelect, label="Decision")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required when you reject: say what would make it acceptable.",
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class ChangeRequestFilterForm(forms.Form):
+    state = forms.ChoiceField(choices=[("", "Any state"), *ChangeState.choices], required=False)
+    team = forms.ModelChoiceField(queryset=None, required=False, to_field_name="slug", empty_label="Any team")
+    document = forms.CharField(required=False, label="Document", help_text="A reference such as SLA-0003.")
+    author = forms.CharField(required=False, label="Author (username)")
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams

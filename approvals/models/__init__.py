@@ -1,0 +1,4 @@
+from approvals.models.change_requests import ChangeRequest, Decision, RequiredApproval
+from approvals.models.versions import DocumentVersion
+
+__all__ = ["ChangeRequest", "Decision", "DocumentVersion", "RequiredApproval"]

@@ -1,0 +1,108 @@
+"""The governed-document registry.
+
+Each kind of governed document (an SLA, an escalation matrix, …) registers one
+adapter here from its AppConfig.ready(), so the approval engine works on any kind
+without importing a concrete model.
+"""
+
+import hashlib
+
+from portal.audit.models import canonical_json
+
+
+class GovernedKind:
+    """The adapter a governed kind provides. Subclass and implement every method.
+
+    snapshot(obj) -> dict            the whole document, children included, canonical
+    validate(data, document=None) -> dict
+                                     cleaned data, or ValidationError with field-level messages
+                                     (document: the one a change would apply to, for uniqueness checks)
+    apply(obj, data, *, acting_user, change_request) -> obj
+                                     write the document (None: create it) in the caller's transaction
+    required_teams(obj, data) -> dict[team, reason]
+                                     who must approve, and why (the policy)
+    describe(old, new) -> list[str]  a human-readable diff of two snapshots (old may be None)
+    """
+
+    key = ""  # stable identifier stored on change requests and versions
+    label = ""  # "SLA"
+    model = None
+    # For the field-level diff: how the items of each child list are identified.
+    child_keys = {}
+
+    def snapshot(self, obj):
+        raise NotImplementedError
+
+    def validate(self, data, document=None):
+        raise NotImplementedError
+
+    def apply(self, obj, data, *, acting_user, change_request):
+        raise NotImplementedError
+
+    def required_teams(self, obj, data):
+        raise NotImplementedError
+
+    def describe(self, old, new):
+        raise NotImplementedError
+
+    def reference_of(self, document_id):
+        """The human reference of a document, e.g. SLA-0007."""
+        return f"{self.model.REFERENCE_PREFIX}-{document_id:04d}" if document_id else f"new {self.label}"
+
+    def document_id_from_reference(self, reference):
+        """7 for "SLA-0007", or None when the text is not a reference of this kind."""
+        return self.model.pk_from_reference(reference)
+
+    def document_url(self, document_id):
+        """Where the document is read, or None."""
+        return None
+
+    def revise_url(self, change_request):
+        """The editor that revises this kind's proposals."""
+        return None
+
+    def retired(self, data):
+        """The document as a retire request proposes it."""
+        return {**data, "status": "retired"}
+
+    def title_of(self, data):
+        return data.get("title", "")
+
+    def get_object(self, document_id, *, lock=False):
+        queryset = self.model._default_manager.all()
+        if lock:
+            queryset = queryset.select_for_update()
+        return queryset.get(pk=document_id)
+
+
+_kinds = {}
+
+
+def register(kind):
+    if kind.key in _kinds and type(_kinds[kind.key]) is not type(kind):
+        raise ValueError(f"A governed kind is already registered as {kind.key!r}")
+    _kinds[kind.key] = kind
+    return kind
+
+
+def get_kind(key):
+    try:
+        return _kinds[key]
+    except KeyError:
+        raise LookupError(f"No governed kind is registered as {key!r}") from None
+
+
+def kind_for(obj):
+    for kind in _kinds.values():
+        if isinstance(obj, kind.model):
+            return kind
+    raise LookupError(f"{type(obj).__name__} is not a governed document")
+
+
+def all_kinds():
+    return list(_kinds.values())
+
+
+def content_hash(data):
+    """SHA-256 of the canonical JSON of a document: what decisions bind to."""
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()

@@ -1,0 +1,221 @@
+"""Change-request pages: lists, the request itself with its diff and decisions,
+and the transitions (submit, decide, withdraw, rebase) as POST endpoints that
+call one action each and report its outcome as a message."""
+
+from functools import wraps
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from approvals import actions
+from approvals.choices import OPEN_STATES, ChangeState, Verdict
+from approvals.diff import field_differences
+from approvals.exceptions import InvalidTransition, NotAllowed
+from approvals.forms import ChangeRequestFilterForm, DecisionForm
+from approvals.models import ChangeRequest, Decision, DocumentVersion
+from approvals.permissions import access_change_request, approvals_waiting_for, teams_user_may_approve_for
+from approvals.registry import all_kinds
+from portal.audit.log import events_for
+
+PAGE_SIZE = 25
+
+
+def _team_model():
+    return apps.get_model(settings.APPROVALS_TEAM_MODEL)
+
+
+def _list_queryset():
+    return ChangeRequest.objects.select_related("author").order_by("-pk")
+
+
+def _paginate(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def change_request_list(request):
+    form = ChangeRequestFilterForm(request.GET or None, teams=_team_model().objects.all())
+    change_requests = _list_queryset()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["state"]:
+            change_requests = change_requests.filter(state=data["state"])
+        if data["team"]:
+            change_requests = change_requests.filter(required_approvals__team=data["team"])
+        if data["author"]:
+            change_requests = change_requests.filter(author__username=data["author"].strip())
+        if data["document"]:
+            reference = data["document"].strip()
+            matches = [
+                (kind.key, kind.document_id_from_reference(reference))
+                for kind in all_kinds()
+                if kind.document_id_from_reference(reference) is not None
+            ]
+            if matches:
+                change_requests = change_requests.filter(document_kind=matches[0][0], document_id=matches[0][1])
+            else:
+                change_requests = change_requests.none()
+                messages.info(request, f"“{reference}” is not a document reference such as SLA-0003 or ESC-0002.")
+    page = _paginate(request, change_requests)
+    return render(
+        request,
+        "approvals/change_request_list.html",
+        {"page_obj": page, "change_requests": page.object_list, "filter_form": form, "heading": "Change requests"},
+    )
+
+
+def my_requests(request):
+    change_requests = _list_queryset().filter(author=request.user, state__in=OPEN_STATES)
+    page = _paginate(request, change_requests)
+    return render(
+        request,
+        "approvals/change_request_list.html",
+        {
+            "page_obj": page,
+            "change_requests": page.object_list,
+            "heading": "My requests",
+            "intro": "Your drafts and the requests of yours still open.",
+        },
+    )
+
+
+def my_approvals(request):
+    page = _paginate(request, approvals_waiting_for(request.user))
+    return render(
+        request,
+        "approvals/my_approvals.html",
+        {"page_obj": page, "waiting": page.object_list, "now": timezone.now()},
+    )
+
+
+def change_request_detail(request, reference):
+    change_request = access_change_request(request.user, reference)
+    kind = change_request.governed_kind
+    required = list(change_request.required_approvals.select_related("team"))
+    decisions = list(
+        Decision.objects.filter(change_request=change_request)
+        .select_related("team", "decided_by")
+        .order_by("decided_at")
+    )
+    current = {
+        decision.team_id: decision
+        for decision in decisions
+        if decision.revision == change_request.revision and decision.content_hash == change_request.content_hash
+    }
+    for requirement in required:
+        requirement.decision = current.get(requirement.team_id)
+
+    base = None
+    if change_request.document_id is not None and change_request.base_version:
+        base = (
+            DocumentVersion.objects.of(kind.key, change_request.document_id)
+            .filter(number=change_request.base_version)
+            .first()
+        )
+    base_snapshot = base.snapshot if base else None
+    moved_on = []
+    if change_request.state == ChangeState.STALE:
+        latest = actions.latest_version(kind.key, change_request.document_id)
+        if latest and base:
+            moved_on = kind.describe(base.snapshot, latest.snapshot)
+
+    decidable_teams = _team_model().objects.none()
+    if change_request.state == ChangeState.IN_REVIEW and change_request.author_id != request.user.pk:
+        decidable_teams = teams_user_may_approve_for(request.user).filter(
+            pk__in=[requirement.team_id for requirement in required if requirement.decision is None]
+        )
+    decision_form = DecisionForm(teams=decidable_teams) if decidable_teams.exists() else None
+    is_author = change_request.author_id == request.user.pk
+    return render(
+        request,
+        "approvals/change_request_detail.html",
+        {
+            "change_request": change_request,
+            "kind": kind,
+            "document_reference": kind.reference_of(change_request.document_id),
+            "document_url": kind.document_url(change_request.document_id) if change_request.document_id else None,
+            "revise_url": kind.revise_url(change_request),
+            "base": base,
+            "changes": kind.describe(base_snapshot, change_request.proposed),
+            "field_differences": field_differences(base_snapshot, change_request.proposed, kind.child_keys),
+            "moved_on": moved_on,
+            "required": required,
+            "earlier_decisions": [d for d in decisions if d.team_id not in current or current[d.team_id] != d],
+            "decision_form": decision_form,
+            "is_author": is_author,
+            "can_revise": is_author
+            and change_request.state in (ChangeState.DRAFT, ChangeState.IN_REVIEW, ChangeState.REJECTED),
+            "events": events_for(change_request),
+            "applied_version": DocumentVersion.objects.filter(change_request=change_request).first(),
+        },
+    )
+
+
+def _transition(view):
+    """Run one lifecycle action and report its outcome; a refused step is a message, never an error page."""
+
+    @wraps(view)
+    @require_POST
+    def wrapper(request, reference):
+        change_request = access_change_request(request.user, reference)
+        try:
+            outcome = view(request, change_request)
+        except (InvalidTransition, NotAllowed) as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if outcome:
+                messages.success(request, outcome)
+        return redirect(change_request.get_absolute_url())
+
+    return wrapper
+
+
+@_transition
+def submit(request, change_request):
+    actions.submit_change_request(change_request, acting_user=request.user)
+    return f"{change_request.reference} is submitted: every required team has been asked to approve."
+
+
+@_transition
+def decide(request, change_request):
+    form = DecisionForm(request.POST, teams=teams_user_may_approve_for(request.user))
+    if not form.is_valid():
+        raise ValidationError([f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()])
+    team, verdict = form.cleaned_data["team"], form.cleaned_data["verdict"]
+    result = actions.decide_change_request(
+        change_request, team, verdict=verdict, comment=form.cleaned_data["comment"], acting_user=request.user
+    )
+    if verdict == Verdict.REJECT:
+        return f"You rejected {change_request.reference} for {team}. The author can revise and resubmit it."
+    if result.state == ChangeState.APPLIED:
+        return f"You approved {change_request.reference} for {team}. That was the last approval: it is applied."
+    if result.state == ChangeState.APPROVED:
+        return f"You approved {change_request.reference} for {team}. It is fully approved and scheduled."
+    if result.state == ChangeState.STALE:
+        return f"You approved for {team}, but the document has moved on: {change_request.reference} needs a rebase."
+    return f"You approved {change_request.reference} for {team}."
+
+
+@_transition
+def withdraw(request, change_request):
+    actions.withdraw_change_request(change_request, acting_user=request.user)
+    return f"{change_request.reference} is withdrawn."
+
+
+@_transition
+def rebase(request, change_request):
+    _, conflicts = actions.rebase_change_request(change_request, acting_user=request.user)
+    if conflicts:
+        names = ", ".join(key.replace("_", " ") for key in conflicts)
+        return (
+            f"{change_request.reference} is rebased on the current version. Both sides changed {names}: your "
+            "version is kept; check the diff before you submit it again."
+        )
+    return f"{change_request.reference} is rebased on the current version. Check the diff and submit it again."
