@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.choices import OPEN_STATES, ChangeKind, ChangeState, Verdict
+from approvals.choices import OPEN_STATES, REVISABLE_STATES, ChangeKind, ChangeState, Verdict
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
 from approvals.registry import content_hash, get_kind, kind_for
@@ -158,7 +158,7 @@ def revise_change_request(change_request, *, data, summary, rationale, effective
     """Replace the proposal. Earlier decisions stay in the record but no longer count."""
     change_request = _locked(change_request)
     _require_author(change_request, acting_user, "revise")
-    _require_state(change_request, ChangeState.DRAFT, ChangeState.IN_REVIEW, ChangeState.REJECTED, doing="revised")
+    _require_state(change_request, *REVISABLE_STATES, doing="revised")
     _check_text(summary, rationale)
     _check_effective_at(effective_at)
     kind = change_request.governed_kind

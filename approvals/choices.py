@@ -21,6 +21,10 @@ class ChangeState(models.TextChoices):
 OPEN_STATES = (ChangeState.DRAFT, ChangeState.IN_REVIEW, ChangeState.APPROVED, ChangeState.REJECTED, ChangeState.STALE)
 
 
+# The author may still revise the proposal in these states.
+REVISABLE_STATES = (ChangeState.DRAFT, ChangeState.IN_REVIEW, ChangeState.REJECTED)
+
+
 class Verdict(models.TextChoices):
     APPROVE = "approve", "Approve"
     REJECT = "reject", "Reject"

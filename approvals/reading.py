@@ -76,6 +76,9 @@ class DocumentReader:
 
     def decimal(self, name):
         value = self.data.get(name)
+        if value is None or value == "":
+            self.error(name, "This field is required.")
+            return None
         try:
             number = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):
@@ -98,10 +101,12 @@ class DocumentReader:
             return None
         return parsed
 
-    def choice(self, name, choices, *, default=None):
+    def choice(self, name, choices, *, default=None, required=False):
         value = self.data.get(name, default)
-        if value in (None, "") and default is None:
-            return ""
+        if value in (None, ""):
+            if required:
+                self.error(name, "This field is required.")
+            return default or ""
         if value not in choices.values:
             allowed = ", ".join(choices.values)
             self.error(name, f"{str(value)[:40]!r} is not one of: {allowed}.")

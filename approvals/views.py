@@ -19,7 +19,12 @@ from approvals.diff import field_differences
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.forms import ChangeRequestFilterForm, DecisionForm
 from approvals.models import ChangeRequest, Decision, DocumentVersion
-from approvals.permissions import access_change_request, approvals_waiting_for, teams_user_may_approve_for
+from approvals.permissions import (
+    access_change_request,
+    approvals_waiting_for,
+    revise_refusal,
+    teams_user_may_approve_for,
+)
 from approvals.registry import all_kinds
 from portal.audit.log import events_for
 
@@ -148,8 +153,7 @@ def change_request_detail(request, reference):
             "earlier_decisions": [d for d in decisions if d.team_id not in current or current[d.team_id] != d],
             "decision_form": decision_form,
             "is_author": is_author,
-            "can_revise": is_author
-            and change_request.state in (ChangeState.DRAFT, ChangeState.IN_REVIEW, ChangeState.REJECTED),
+            "can_revise": revise_refusal(change_request, request.user) is None,
             "events": events_for(change_request),
             "applied_version": DocumentVersion.objects.filter(change_request=change_request).first(),
         },

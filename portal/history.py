@@ -7,6 +7,7 @@ within a few seconds) form one change set, as one save of an SLA with its
 targets does.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +18,8 @@ from portal.templatetags.portal import duration
 # Fields every save touches; showing them as "changed" says nothing.
 VOLATILE_FIELDS = {"updated_at", "next_review_due", "position"}
 GROUPING_WINDOW = timedelta(seconds=5)
+# Writes made by an applied change request carry its reference as their reason.
+CHANGE_REQUEST_REASON = re.compile(r"^CR-\d+")
 LONG_TEXT = 160
 
 
@@ -42,17 +45,34 @@ class HistoryItem:
 
 @dataclass
 class ChangeSet:
-    """The rows one person wrote at once, for one reason."""
+    """The rows one person wrote at once, for one reason.
+
+    For a governed document (`governed`), only a change request may write: rows
+    with any other reason were written outside the approval path (the admin, a
+    script) and nobody approved them. Elsewhere a write without a reason is the
+    unusual one.
+    """
 
     when: object
     user: object
     reason: str
     items: list = field(default_factory=list)
+    governed: bool = False
+
+    @property
+    def change_request_reference(self):
+        match = CHANGE_REQUEST_REASON.match(self.reason)
+        return match.group(0) if match else None
+
+    @property
+    def reason_after_reference(self):
+        """The rest of the reason after the change request's reference, usually ": " and its summary."""
+        reference = self.change_request_reference
+        return self.reason[len(reference) :] if reference else self.reason
 
     @property
     def is_unreviewed(self):
-        """Written without a stated reason: an edit outside the normal path, such as the admin."""
-        return not self.reason
+        return self.change_request_reference is None if self.governed else not self.reason
 
 
 class RelatedNames:
@@ -112,11 +132,12 @@ def _changes(row, previous, related_names):
     return changes
 
 
-def change_sets(*sources):
+def change_sets(*sources, governed=False):
     """Change sets, newest first, from (historical queryset, label function) pairs.
 
     A label function takes a historical row and a RelatedNames and says which
-    object the row is about, e.g. "Response target SEV1".
+    object the row is about, e.g. "Response target SEV1". `governed` marks the
+    rows of a governed document (see ChangeSet).
     """
     related_names = RelatedNames()
     items = []
@@ -143,5 +164,7 @@ def change_sets(*sources):
         ):
             current.items.append(item)
         else:
-            sets.append(ChangeSet(row.history_date, row.history_user, row.history_change_reason or "", [item]))
+            sets.append(
+                ChangeSet(row.history_date, row.history_user, row.history_change_reason or "", [item], governed)
+            )
     return sets

@@ -200,7 +200,8 @@ def validate_escalation_matrix(matrix, *, steps, responsibilities, playbook_step
         errors.update(error.message_dict)
     errors.update(_validate_children(steps, "steps", exclude=["matrix"]))
     errors.update(_validate_children(responsibilities, "responsibilities", exclude=["matrix"]))
-    errors.update(_validate_children(playbook_steps, "playbook_steps", exclude=["matrix", "position"]))
+    # Keyed "playbook[i]" like the document the editor and the API send.
+    errors.update(_validate_children(playbook_steps, "playbook", exclude=["matrix", "position"]))
     try:
         check_escalation_levels((step.severity, step.level) for step in steps)
     except ValidationError as error:

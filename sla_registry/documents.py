@@ -10,6 +10,8 @@ dict from any source, `apply` writes it through the registry's actions, and
 import copy
 from datetime import timedelta
 
+from django.urls import reverse
+
 from approvals.reading import DocumentReader
 from approvals.registry import GovernedKind
 from portal.templatetags.portal import duration
@@ -99,6 +101,12 @@ class ServiceLevelAgreementKind(GovernedKind):
     label = "SLA"
     model = ServiceLevelAgreement
     child_keys = {"objectives": ("indicator",), "response_targets": ("severity", "category")}
+
+    def document_url(self, document_id):
+        return reverse("sla_registry:sla_detail", kwargs={"reference": self.reference_of(document_id)})
+
+    def revise_url(self, change_request):
+        return reverse("sla_registry:sla_revise", kwargs={"change_reference": change_request.reference})
 
     # The document --------------------------------------------------------
 
@@ -309,6 +317,12 @@ class EscalationMatrixKind(GovernedKind):
     model = EscalationMatrix
     child_keys = {"steps": ("severity", "level"), "responsibilities": ("duty", "team"), "playbook": ("title",)}
 
+    def document_url(self, document_id):
+        return reverse("sla_registry:matrix_detail", kwargs={"reference": self.reference_of(document_id)})
+
+    def revise_url(self, change_request):
+        return reverse("sla_registry:matrix_revise", kwargs={"change_reference": change_request.reference})
+
     def _document(self, matrix, steps, responsibilities, playbook_steps):
         return {
             "title": matrix.title,
@@ -376,7 +390,7 @@ class EscalationMatrixKind(GovernedKind):
                 wait=item.minutes("wait_minutes"),
                 team=item.lookup("team", teams, "team"),
                 contact=item.text("contact"),
-                channel=item.choice("channel", Channel, default=Channel.PAGE),
+                channel=item.choice("channel", Channel, required=True),
                 fallback_channel=item.text("fallback_channel"),
                 bring_timeline=item.boolean("bring_timeline", default=True),
                 bring_affected_services=item.boolean("bring_affected_services", default=True),
@@ -386,7 +400,7 @@ class EscalationMatrixKind(GovernedKind):
         ]
         responsibilities = [
             Responsibility(
-                duty=item.choice("duty", Duty, default=""),
+                duty=item.choice("duty", Duty, required=True),
                 team=item.lookup("team", teams, "team"),
                 when=item.text("when"),
             )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sla_registry.views import documents, registry
+from sla_registry.views import documents, proposals, registry
 
 app_name = "sla_registry"
 urlpatterns = [
@@ -25,9 +25,27 @@ urlpatterns = [
     path("taxonomy/categories/new/", registry.CategoryCreateView.as_view(), name="category_create"),
     path("taxonomy/categories/<slug:slug>/edit/", registry.CategoryUpdateView.as_view(), name="category_update"),
     path("slas/", documents.AgreementListView.as_view(), name="sla_list"),
+    path("slas/new/", proposals.propose_new_sla, name="sla_propose_new"),
+    path("slas/changes/<str:change_reference>/edit/", proposals.revise_sla_change, name="sla_revise"),
+    path("slas/<str:reference>/propose/", proposals.propose_sla, name="sla_propose"),
+    path("slas/<str:reference>/retire/", proposals.retire_sla, name="sla_retire"),
     path("slas/<str:reference>/", documents.AgreementDetailView.as_view(), name="sla_detail"),
     path("slas/<str:reference>/history/", documents.AgreementHistoryView.as_view(), name="sla_history"),
+    path("slas/<str:reference>/versions/", documents.AgreementVersionsView.as_view(), name="sla_versions"),
+    path("slas/<str:reference>/versions/<int:number>/", documents.AgreementVersionView.as_view(), name="sla_version"),
+    path("slas/<str:reference>/compare/", documents.AgreementCompareView.as_view(), name="sla_compare"),
     path("escalation/", documents.MatrixListView.as_view(), name="matrix_list"),
+    path("escalation/new/", proposals.propose_new_matrix, name="matrix_propose_new"),
+    path("escalation/changes/<str:change_reference>/edit/", proposals.revise_matrix_change, name="matrix_revise"),
+    path("escalation/<str:reference>/propose/", proposals.propose_matrix, name="matrix_propose"),
+    path("escalation/<str:reference>/retire/", proposals.retire_matrix, name="matrix_retire"),
     path("escalation/<str:reference>/", documents.MatrixDetailView.as_view(), name="matrix_detail"),
     path("escalation/<str:reference>/history/", documents.MatrixHistoryView.as_view(), name="matrix_history"),
+    path("escalation/<str:reference>/versions/", documents.MatrixVersionsView.as_view(), name="matrix_versions"),
+    path(
+        "escalation/<str:reference>/versions/<int:number>/",
+        documents.MatrixVersionView.as_view(),
+        name="matrix_version",
+    ),
+    path("escalation/<str:reference>/compare/", documents.MatrixCompareView.as_view(), name="matrix_compare"),
 ]

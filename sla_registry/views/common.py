@@ -46,13 +46,14 @@ class HistoryView(DetailView):
     """The History tab of an object: readable change sets, newest first, 25 per page."""
 
     template_name = "sla_registry/object_history.html"
+    governed = False  # True for SLAs and matrices: only change requests may write them
 
     def history_sources(self):
         """(historical rows, label function) pairs, as portal.history.change_sets() takes them."""
         return [(self.object.history.all(), lambda row, names: str(self.object))]
 
     def get_context_data(self, **kwargs):
-        paginator = Paginator(change_sets(*self.history_sources()), PAGE_SIZE)
+        paginator = Paginator(change_sets(*self.history_sources(), governed=self.governed), PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
         return super().get_context_data(change_sets=page.object_list, page_obj=page, **kwargs)
 

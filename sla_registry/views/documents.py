@@ -1,17 +1,32 @@
-"""SLAs and escalation matrices: lists, the terms, history.
+"""SLAs and escalation matrices: lists, the terms, versions, time travel, diffs, history.
+
+Every page of a document renders its terms from a snapshot (the JSON its governed
+kind writes into versions) through sla_registry.presentation, so the live
+document, any version and the version in force at a moment read the same way.
 
 Every list and detail page reads with a fixed number of queries however many
 rows it shows (select_related, prefetch_related, annotate); tests pin the
-counts. Every write goes through sla_registry.actions, so a page edit is
-validated and recorded in history like any other.
+counts. Changes are proposed as change requests (sla_registry.views.proposals);
+nothing here writes.
 """
 
-from django.db.models import Count, F, Prefetch, Q
+from collections import defaultdict
+from datetime import UTC, datetime, time
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Max, Q
+from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.views.generic import DetailView, ListView
 
+from approvals.actions import latest_version, version_in_force
+from approvals.choices import OPEN_STATES, Verdict
+from approvals.diff import field_differences
+from approvals.models import ChangeRequest, Decision, DocumentVersion
+from approvals.registry import content_hash, get_kind
 from sla_registry import forms
-from sla_registry.choices import AgreementStatus, Duty
+from sla_registry.choices import AgreementStatus
 from sla_registry.models import (
     EscalationMatrix,
     EscalationStep,
@@ -24,9 +39,256 @@ from sla_registry.models import (
     Severity,
     Team,
 )
+from sla_registry.presentation import TERMS_TEMPLATES, present
 from sla_registry.views.common import PAGE_SIZE, DocumentLookupMixin, HistoryView
 
+# The largest version number a database integer column holds: anything above is no version.
+MAX_VERSION_NUMBER = 2**31 - 1
+
+
+# The pages of one governed document -------------------------------------------
+
+
+class DocumentPagesMixin(DocumentLookupMixin):
+    """What every page of one document shares: its kind, its tabs and the names of its pages.
+
+    Subclasses set `model`, `kind_key` ("sla") and `url_prefix` ("sla_registry:sla"),
+    from which the page names follow: sla_versions, sla_version, sla_compare, …
+    """
+
+    kind_key = None
+    url_prefix = None
+    tab = "terms"
+
+    def _page(self, page):
+        return f"{self.url_prefix}_{page}"
+
+    # The names of the document's pages, for the templates' {% url %}.
+    history_url_name = property(lambda self: self._page("history"))
+    versions_url_name = property(lambda self: self._page("versions"))
+    version_url_name = property(lambda self: self._page("version"))
+    compare_url_name = property(lambda self: self._page("compare"))
+    propose_url_name = property(lambda self: self._page("propose"))
+    retire_url_name = property(lambda self: self._page("retire"))
+
+    @property
+    def kind(self):
+        return get_kind(self.kind_key)
+
+    def get_queryset(self):
+        return self.model._default_manager.all()
+
+    def versions(self):
+        return DocumentVersion.objects.of(self.kind.key, self.object.pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            document=self.object,
+            kind=self.kind,
+            kind_label=self.model._meta.verbose_name.capitalize(),
+            tab=self.tab,
+            terms_template=TERMS_TEMPLATES[self.kind.key],
+            **kwargs,
+        )
+
+
+def parse_moment(text):
+    """An aware datetime from what a person or a date picker sends, or None.
+
+    Accepts ISO 8601 with an offset or Z, a date picker's naive "2026-10-01T09:00"
+    and a bare date (midnight); a naive value is read in the current time zone.
+    """
+    try:
+        moment = parse_datetime(text)
+        if moment is None:
+            day = parse_date(text)
+            moment = datetime.combine(day, time.min) if day else None
+    except ValueError:  # well formed but impossible, such as 2026-02-30
+        return None
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # the year 9999 and beyond, once converted
+        return None
+    return moment
+
+
+class DocumentDetailView(DocumentPagesMixin, DetailView):
+    """The Terms tab: the live document, or with ?at= the version in force at that moment."""
+
+    def get_context_data(self, **kwargs):
+        at_text = self.request.GET.get("at", "").strip()
+        moment = parse_moment(at_text) if at_text else None
+        if moment is not None:
+            return super().get_context_data(**self.as_of(moment), **kwargs)
+        context = self.live()
+        if at_text:
+            context["at_error"] = f"“{at_text}” is not a date and time."
+        return super().get_context_data(**context, **kwargs)
+
+    def live(self):
+        """The document as it is now, with its current version and what is open on it."""
+        kind, document = self.kind, self.object
+        snapshot = kind.snapshot(document)
+        current = self.versions().select_related("change_request").order_by("-number").first()
+        return {
+            "terms": present(kind, snapshot),
+            "review_document": document,
+            "current_version": current,
+            "unapproved_edit": current is not None and current.content_hash != content_hash(snapshot),
+            "open_change_requests": ChangeRequest.objects.filter(
+                document_kind=kind.key, document_id=document.pk, state__in=OPEN_STATES
+            )
+            .select_related("author")
+            .order_by("pk"),
+        }
+
+    def as_of(self, moment):
+        """The version in force at `moment`, and whether the document has changed since."""
+        version = version_in_force(self.kind.key, self.object.pk, moment)
+        latest = latest_version(self.kind.key, self.object.pk)
+        return {
+            "as_of": {
+                "moment": moment,
+                "version": version,
+                "changed_since": version is not None and latest.number != version.number,
+                "never_versioned": latest is None,
+            },
+            "at_value": timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M"),
+            "terms": present(self.kind, version.snapshot) if version else None,
+        }
+
+
+class DocumentVersionsView(DocumentPagesMixin, DetailView):
+    """The Versions tab: every version, newest first, with the approvals that carried it."""
+
+    template_name = "sla_registry/document_versions.html"
+    tab = "versions"
+
+    def get_context_data(self, **kwargs):
+        versions = self.versions().select_related("change_request").defer("snapshot").order_by("-number")
+        page = Paginator(versions, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        rows = list(page.object_list)
+        approvals = defaultdict(list)
+        if rows:
+            # The approvals that applied each request: on its final revision and content.
+            carried = Decision.objects.filter(
+                change_request__applied_version__in=[version.pk for version in rows],
+                verdict=Verdict.APPROVE,
+                revision=F("change_request__revision"),
+                content_hash=F("change_request__content_hash"),
+            ).select_related("team", "decided_by")
+            for decision in carried.order_by("team__name", "pk"):
+                approvals[decision.change_request_id].append(decision)
+        for version in rows:
+            version.approvals = approvals[version.change_request_id] if version.change_request_id else []
+        return super().get_context_data(versions=rows, page_obj=page, **kwargs)
+
+
+class DocumentVersionView(DocumentPagesMixin, DetailView):
+    """One version as it was, with when it was in force."""
+
+    template_name = "sla_registry/document_version.html"
+    tab = "versions"
+
+    def get_context_data(self, **kwargs):
+        number = self.kwargs["number"]
+        if not 1 <= number < MAX_VERSION_NUMBER:
+            raise Http404(f"{self.object.reference} has no version {number}.")
+        pair = {
+            version.number: version
+            for version in self.versions().select_related("change_request").filter(number__in=[number, number + 1])
+        }
+        if number not in pair:
+            raise Http404(f"{self.object.reference} has no version {number}.")
+        version = pair[number]
+        return super().get_context_data(
+            version=version,
+            next_version=pair.get(number + 1),
+            latest_number=self.versions().aggregate(latest=Max("number"))["latest"],
+            terms=present(self.kind, version.snapshot),
+            **kwargs,
+        )
+
+
+class DocumentCompareView(DocumentPagesMixin, DetailView):
+    """Two versions side by side, either way round: what changed, in words and field by field."""
+
+    template_name = "sla_registry/document_compare.html"
+    tab = "versions"
+
+    def chosen_number(self, name, numbers, errors):
+        text = self.request.GET.get(name, "").strip()
+        side = {"from": "from", "to": "to"}[name]
+        if not text:
+            errors.append(f"Choose the version to compare {side}.")
+            return None
+        if not (text.isascii() and text.isdigit()):
+            errors.append(f"“{text}” is not a version number.")
+            return None
+        number = int(text)
+        if number not in numbers:
+            errors.append(
+                f"{self.object.reference} has no version {number}; it has versions {min(numbers)} to {max(numbers)}."
+            )
+            return None
+        return number
+
+    def get_context_data(self, **kwargs):
+        reference = self.object.reference
+        choices = list(self.versions().order_by("number").values_list("number", "effective_at"))
+        numbers = {number for number, _ in choices}
+        context = {"version_choices": choices, "errors": [], "notes": []}
+        errors = context["errors"]
+        if len(choices) < 2:
+            so_far = "only one version" if choices else "no version"
+            errors.append(f"{reference} has {so_far} so far: nothing to compare yet.")
+            return super().get_context_data(**context, **kwargs)
+
+        params = self.request.GET
+        if not params.get("from", "").strip() and not params.get("to", "").strip():
+            # Nothing chosen yet: start from the latest change.
+            from_number, to_number = choices[-2][0], choices[-1][0]
+            context["notes"].append("Showing the latest change. Choose any two versions to compare them.")
+        else:
+            from_number = self.chosen_number("from", numbers, errors)
+            to_number = self.chosen_number("to", numbers, errors)
+        context.update(from_number=from_number, to_number=to_number)
+        if errors:
+            return super().get_context_data(**context, **kwargs)
+        if from_number == to_number:
+            errors.append(f"Both sides are version {from_number}: there is nothing to compare.")
+            return super().get_context_data(**context, **kwargs)
+
+        snapshots = dict(self.versions().filter(number__in=[from_number, to_number]).values_list("number", "snapshot"))
+        old, new = snapshots[from_number], snapshots[to_number]
+        context.update(
+            compared=True,
+            backwards=from_number > to_number,
+            changes=self.kind.describe(old, new),
+            field_differences=field_differences(old, new, self.kind.child_keys),
+        )
+        return super().get_context_data(**context, **kwargs)
+
+
+class DocumentHistoryView(DocumentPagesMixin, HistoryView):
+    """The History tab: every row write, with the ones not made through a change request flagged."""
+
+    template_name = "sla_registry/document_history.html"
+    tab = "history"
+    governed = True
+
+
 # Service level agreements ----------------------------------------------------
+
+
+class AgreementPagesMixin:
+    model = ServiceLevelAgreement
+    kind_key = "sla"
+    url_prefix = "sla_registry:sla"
 
 
 class AgreementListView(ListView):
@@ -58,24 +320,20 @@ class AgreementListView(ListView):
         return super().get_context_data(filter_form=self.filter_form, is_filtered=is_filtered, **kwargs)
 
 
-class AgreementDetailView(DocumentLookupMixin, DetailView):
-    model = ServiceLevelAgreement
-    queryset = ServiceLevelAgreement.objects.select_related(
-        "service__escalation_matrix", "provider_team"
-    ).prefetch_related(
-        "consumer_teams",
-        "objectives",
-        Prefetch(
-            "response_targets",
-            # "Any category" first under each severity, on SQLite and PostgreSQL alike.
-            queryset=ResponseTarget.objects.select_related("severity", "category").order_by(
-                "severity__rank", F("category__name").asc(nulls_first=True)
-            ),
-        ),
-    )
-    context_object_name = "sla"
+class AgreementDetailView(AgreementPagesMixin, DocumentDetailView):
     template_name = "sla_registry/sla_detail.html"
-    history_url_name = "sla_registry:sla_history"
+
+
+class AgreementVersionsView(AgreementPagesMixin, DocumentVersionsView):
+    pass
+
+
+class AgreementVersionView(AgreementPagesMixin, DocumentVersionView):
+    pass
+
+
+class AgreementCompareView(AgreementPagesMixin, DocumentCompareView):
+    pass
 
 
 def response_target_label(row, names):
@@ -83,11 +341,7 @@ def response_target_label(row, names):
     return f"Response target {names(Severity, row.severity_id)}, {category}"
 
 
-class AgreementHistoryView(DocumentLookupMixin, HistoryView):
-    model = ServiceLevelAgreement
-    template_name = "sla_registry/document_history.html"
-    history_url_name = "sla_registry:sla_history"
-
+class AgreementHistoryView(AgreementPagesMixin, DocumentHistoryView):
     def history_sources(self):
         # Children are read from history by SLA id, so deleted objectives and targets still show.
         sla_id = self.object.pk
@@ -101,6 +355,12 @@ class AgreementHistoryView(DocumentLookupMixin, HistoryView):
 # Escalation matrices ---------------------------------------------------------
 
 
+class MatrixPagesMixin:
+    model = EscalationMatrix
+    kind_key = "escalation_matrix"
+    url_prefix = "sla_registry:matrix"
+
+
 class MatrixListView(ListView):
     queryset = (
         EscalationMatrix.objects.select_related("service", "owner_team")
@@ -112,36 +372,23 @@ class MatrixListView(ListView):
     template_name = "sla_registry/matrix_list.html"
 
 
-class MatrixDetailView(DocumentLookupMixin, DetailView):
-    model = EscalationMatrix
-    queryset = EscalationMatrix.objects.select_related("service", "owner_team").prefetch_related(
-        Prefetch("steps", queryset=EscalationStep.objects.select_related("severity", "team")),
-        Prefetch("responsibilities", queryset=Responsibility.objects.select_related("team")),
-        "playbook_steps",
-    )
-    context_object_name = "matrix"
+class MatrixDetailView(MatrixPagesMixin, DocumentDetailView):
     template_name = "sla_registry/matrix_detail.html"
-    history_url_name = "sla_registry:matrix_history"
-
-    def get_context_data(self, **kwargs):
-        steps = list(self.object.steps.all())
-        for step in steps:
-            # Where a responder actually reaches the team on this step's channels.
-            step.address = step.team.contact_for(step.channel)
-            step.fallback_address = step.team.contact_for(step.fallback_channel)
-        # Duties in the order an incident needs them (detection first), not alphabetically.
-        duty_order = {duty: position for position, duty in enumerate(Duty.values)}
-        responsibilities = sorted(
-            self.object.responsibilities.all(), key=lambda item: (duty_order[item.duty], item.team.name)
-        )
-        return super().get_context_data(steps=steps, responsibilities=responsibilities, **kwargs)
 
 
-class MatrixHistoryView(DocumentLookupMixin, HistoryView):
-    model = EscalationMatrix
-    template_name = "sla_registry/document_history.html"
-    history_url_name = "sla_registry:matrix_history"
+class MatrixVersionsView(MatrixPagesMixin, DocumentVersionsView):
+    pass
 
+
+class MatrixVersionView(MatrixPagesMixin, DocumentVersionView):
+    pass
+
+
+class MatrixCompareView(MatrixPagesMixin, DocumentCompareView):
+    pass
+
+
+class MatrixHistoryView(MatrixPagesMixin, DocumentHistoryView):
     def history_sources(self):
         # Children are read from history by matrix id, so deleted steps still show.
         matrix_id = self.object.pk

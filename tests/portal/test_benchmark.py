@@ -22,5 +22,5 @@ def test_benchmark_prints_latency_and_queries_for_every_page(capsys):
 
 
 def test_benchmark_explains_an_empty_database():
-    with pytest.raises(CommandError, match="run `manage.py seed_demo`"):
+    with pytest.raises(CommandError, match=r"run `manage\.py seed_demo`"):
         call_command("benchmark_pages", "--user", "nobody")

@@ -402,18 +402,19 @@ def test_sla_detail_reads_summary_first_then_terms(reader_client, make_team, mak
     assert "<em>load balancer</em>" in html
     assert "Platform" in html and "Payments" in html
     assert 'aria-current="page">Terms</a>' in html
-    assert url("sla_history", sla.reference) in html
-    assert "edited in the admin for now" in html
-    assert "/admin/" not in html  # the admin link is for staff only
+    assert url("sla_versions", sla.reference) in html and url("sla_history", sla.reference) in html
+    assert "edited in the admin" not in html
+    assert url("sla_propose", sla.reference) in html and url("sla_retire", sla.reference) in html
 
 
-def test_sla_detail_links_staff_to_the_admin(client, make_user, make_sla):
+def test_sla_detail_sends_even_staff_through_a_change_request(client, make_user, make_sla):
     sla = make_sla()
     client.force_login(make_user(is_staff=True))
 
     html = page(client, "sla_detail", sla.reference)
 
-    assert reverse("admin:sla_registry_servicelevelagreement_change", args=[sla.pk]) in html
+    assert reverse("admin:sla_registry_servicelevelagreement_change", args=[sla.pk]) not in html
+    assert "Propose a change" in html
 
 
 def test_markdown_in_an_sla_is_shown_as_text_never_run(reader_client, make_sla):
@@ -846,6 +847,7 @@ def test_duplicate_severity_rank_is_refused(editor_client, severities):
 
 
 def assert_queries(client, django_assert_num_queries, path, expected):
+    # Every count includes the session, the user and the navigation's "My approvals" count.
     with django_assert_num_queries(expected):
         response = client.get(path)
     assert response.status_code == 200
@@ -853,10 +855,10 @@ def assert_queries(client, django_assert_num_queries, path, expected):
 
 def test_team_list_queries(reader_client, django_assert_num_queries, make_team):
     make_team()
-    assert_queries(reader_client, django_assert_num_queries, url("team_list"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("team_list"), 7)
     for _ in range(49):
         make_team()
-    assert_queries(reader_client, django_assert_num_queries, url("team_list"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("team_list"), 7)
 
 
 def test_team_detail_queries(
@@ -880,18 +882,18 @@ def test_team_detail_queries(
             make_matrix(service)
 
     add_rows(1)
-    assert_queries(reader_client, django_assert_num_queries, url("team_detail", "payments"), 12)
+    assert_queries(reader_client, django_assert_num_queries, url("team_detail", "payments"), 13)
     add_rows(49)
-    assert_queries(reader_client, django_assert_num_queries, url("team_detail", "payments"), 12)
+    assert_queries(reader_client, django_assert_num_queries, url("team_detail", "payments"), 13)
 
 
 def test_service_list_queries(reader_client, django_assert_num_queries, make_team, make_service):
     team = make_team()
     previous = make_service(owner_team=team)
-    assert_queries(reader_client, django_assert_num_queries, url("service_list"), 7)
+    assert_queries(reader_client, django_assert_num_queries, url("service_list"), 8)
     for _ in range(49):
         previous = make_service(owner_team=team, dependencies=[previous])
-    assert_queries(reader_client, django_assert_num_queries, url("service_list"), 7)
+    assert_queries(reader_client, django_assert_num_queries, url("service_list"), 8)
 
 
 def test_service_detail_queries(
@@ -915,28 +917,28 @@ def test_service_detail_queries(
             make_sla(service=checkout, consumer_teams=[], objectives=[], response_targets=[])
 
     add_rows(1)
-    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 9)
+    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 10)
     add_rows(49)
-    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 9)
+    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 10)
 
 
 def test_journey_list_queries(reader_client, django_assert_num_queries, make_team, make_service, make_journey):
     service = make_service(owner_team=make_team())
     make_journey(services=[service])
-    assert_queries(reader_client, django_assert_num_queries, url("journey_list"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("journey_list"), 7)
     for _ in range(49):
         make_journey(services=[service])
-    assert_queries(reader_client, django_assert_num_queries, url("journey_list"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("journey_list"), 7)
 
 
 def test_journey_detail_queries(reader_client, django_assert_num_queries, make_team, make_service, make_journey):
     team = make_team()
     services = [make_service(owner_team=team)]
     journey = make_journey("Buy a ticket", services=services)
-    assert_queries(reader_client, django_assert_num_queries, url("journey_detail", "buy-a-ticket"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("journey_detail", "buy-a-ticket"), 7)
     services += [make_service(owner_team=team) for _ in range(49)]
     actions.save_journey(journey, services=services, acting_user=None, reason="All of them")
-    assert_queries(reader_client, django_assert_num_queries, url("journey_detail", "buy-a-ticket"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("journey_detail", "buy-a-ticket"), 7)
 
 
 def test_taxonomy_queries(reader_client, django_assert_num_queries, admin_actor, make_category):
@@ -950,19 +952,24 @@ def test_taxonomy_queries(reader_client, django_assert_num_queries, admin_actor,
             make_category(f"Category {rank}")
 
     add_rows(1, 1)
-    assert_queries(reader_client, django_assert_num_queries, url("taxonomy"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("taxonomy"), 7)
     add_rows(2, 49)
-    assert_queries(reader_client, django_assert_num_queries, url("taxonomy"), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("taxonomy"), 7)
 
 
 def test_sla_list_queries(reader_client, django_assert_num_queries, make_team, make_service, make_sla):
     provider, consumers = make_team(), [make_team(), make_team()]
     service = make_service(owner_team=provider)
     make_sla(service=service, consumer_teams=consumers)
-    assert_queries(reader_client, django_assert_num_queries, url("sla_list"), 7)
+    assert_queries(reader_client, django_assert_num_queries, url("sla_list"), 8)
     for _ in range(49):
         make_sla(service=service, consumer_teams=consumers)
-    assert_queries(reader_client, django_assert_num_queries, url("sla_list"), 7)
+    assert_queries(reader_client, django_assert_num_queries, url("sla_list"), 8)
+
+
+# A document's Terms tab renders its live snapshot: the document, the snapshot (4), its
+# current version, its open change requests, then the names the terms use (SLA 4, matrix 3).
+# tests/sla_registry/test_versions.py pins the same pages with versions and open requests.
 
 
 def test_sla_detail_queries(reader_client, django_assert_num_queries, make_team, make_sla, make_category, severities):
@@ -975,19 +982,19 @@ def test_sla_detail_queries(reader_client, django_assert_num_queries, make_team,
         }
 
     sla = make_sla(**rows(1))
-    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 14)
     actions.save_sla(sla, **rows(50), acting_user=None, reason="Many terms")
     assert sla.response_targets.count() == 50
-    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 14)
 
 
 def test_matrix_list_queries(reader_client, django_assert_num_queries, make_team, make_service, make_matrix):
     team = make_team()
     make_matrix(make_service(owner_team=team))
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_list"), 4)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_list"), 5)
     for _ in range(49):
         make_matrix(make_service(owner_team=team))
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_list"), 4)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_list"), 5)
 
 
 def test_matrix_detail_queries(
@@ -995,7 +1002,7 @@ def test_matrix_detail_queries(
 ):
     teams = [make_team() for _ in range(7)]
     matrix = make_matrix(make_service(owner_team=teams[0]))
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 13)
 
     duties = [choice for choice, _ in Responsibility._meta.get_field("duty").choices]
     actions.save_escalation_matrix(
@@ -1015,7 +1022,7 @@ def test_matrix_detail_queries(
         acting_user=admin_actor,
         reason="Many steps",
     )
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 6)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 13)
 
 
 # Accessibility ---------------------------------------------------------------
