@@ -66,3 +66,7 @@ def test_markdown_renders_tables_and_links_with_safe_rel():
 )
 def test_durations_read_as_people_say_them(value, expected):
     assert duration(value) == expected
+
+
+def test_headings_sit_below_the_page_headings():
+    assert render_markdown("# Scope\n\n## Exclusions") == "<h3>Scope</h3>\n<h4>Exclusions</h4>\n"
