@@ -96,6 +96,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if "DATABASE_URL" not in os.environ:
+    DEFAULT_SQLITE_PATH.parent.mkdir(exist_ok=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue on the busy timeout instead of failing mid-way.

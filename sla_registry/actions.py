@@ -8,7 +8,7 @@ included, in one transaction: the shape the change-request engine will apply.
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from sla_registry.models import IncidentCategory, Severity, check_escalation_levels
@@ -29,7 +29,14 @@ def save_registry_object(instance, *, acting_user, reason, many_to_many=None):
     """
     instance.full_clean()
     _stamp(instance, acting_user, reason)
-    instance.save()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        # full_clean checked uniqueness; only a concurrent save of the same name or slug gets here.
+        raise ValidationError(
+            "Someone else saved a record with the same name or slug a moment ago; reload and try again."
+        ) from error
     for field_name, related in (many_to_many or {}).items():
         manager = getattr(instance, field_name)
         _stamp(instance, acting_user, reason)

@@ -1263,3 +1263,56 @@ def synthetic_unit(number):
         }
         matrix = escalation_matrix(service, team.name, details)
     return SyntheticUnit(team, service, sla, matrix)
+
+
+@dataclass(frozen=True)
+class DemoChangeRequestSpec:
+    """A change to one SLA response target, taken as far through the lifecycle as `approvals` says."""
+
+    sla_title: str
+    severity: str
+    field: str
+    minutes: int
+    author: str
+    summary: str
+    rationale: str
+    submit: bool = True
+    approvals: tuple = ()  # (team slug, approver username), in order
+
+
+DEMO_CHANGE_REQUESTS = (
+    DemoChangeRequestSpec(
+        "Search API for the shop front",
+        "SEV1",
+        "time_to_acknowledge_minutes",
+        20,
+        author="catalogue.engineer",
+        summary="Acknowledge a search SEV1 within 20 minutes",
+        rationale="Search outages cost about a fifth of orders; half an hour before anyone looks is too long.",
+        approvals=(
+            ("search-catalogue", "catalogue.approver"),
+            ("checkout-product", "product.approver"),
+            ("sla-committee", "committee.chair"),
+        ),
+    ),
+    DemoChangeRequestSpec(
+        "Refunds Service for customer care",
+        "SEV1",
+        "time_to_acknowledge_minutes",
+        15,
+        author="payments.engineer",
+        summary="Faster SEV1 acknowledgement for refunds",
+        rationale="Customer Support is flooded within minutes when refunds fail; match the gateway's 15 minutes.",
+        approvals=(("payments", "payments.approver"),),
+    ),
+    DemoChangeRequestSpec(
+        "Notification Service for transactional messages",
+        "SEV2",
+        "time_to_restore_minutes",
+        180,
+        author="notifications.engineer",
+        summary="Restore a SEV2 notification outage within 3 hours",
+        rationale="Order confirmations queue up; four hours of silence generates support contacts.",
+        submit=False,
+    ),
+)

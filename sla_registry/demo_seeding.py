@@ -20,9 +20,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from guardian.models import UserObjectPermission
 
+from approvals import actions as approval_actions
 from approvals.actions import record_baseline_version
+from approvals.models import ChangeRequest
 from sla_registry import actions, demo_data
 from sla_registry.choices import AgreementStatus
+from sla_registry.documents import ServiceLevelAgreementKind
 from sla_registry.models import (
     CustomerJourney,
     EscalationMatrix,
@@ -113,6 +116,7 @@ class DemoSeeder:
             "slas": Tally("SLAs"),
             "matrices": Tally("escalation matrices"),
             "users": Tally("users"),
+            "change_requests": Tally("change requests"),
         }
         self.admin = None
         self.teams = {}
@@ -133,6 +137,7 @@ class DemoSeeder:
             ("SLAs", self.seed_slas),
             ("escalation matrices", self.seed_matrices),
             ("demo logins", self.seed_users),
+            ("change requests", self.seed_change_requests),
         ]
         for unit in demo_data.synthetic_units(self.size):
             steps.append((unit.service.name, lambda unit=unit: self.seed_synthetic_unit(unit)))
@@ -244,6 +249,37 @@ class DemoSeeder:
             user = existing.get(spec.username)
             outcome = self._seed_user(spec, user, staff_permissions, approvals_held)
             self.tallies["users"].count(outcome)
+
+    def seed_change_requests(self):
+        """A few change requests through the real lifecycle, so the approval pages have something to show.
+
+        Seeded once, into a registry that has none: one applied (its SLA is at
+        version 2), one in review waiting for Customer Support and the committee,
+        one draft.
+        """
+        if ChangeRequest.objects.exists():
+            return
+        for spec in demo_data.DEMO_CHANGE_REQUESTS:
+            sla = ServiceLevelAgreement.objects.get(title=spec.sla_title)
+            snapshot = ServiceLevelAgreementKind().snapshot(sla)
+            for target in snapshot["response_targets"]:
+                if target["severity"] == spec.severity and target["category"] is None:
+                    target[spec.field] = spec.minutes
+            author = get_user_model().objects.get(username=spec.author)
+            change_request = approval_actions.propose_change(
+                "sla", sla, data=snapshot, summary=spec.summary, rationale=spec.rationale, acting_user=author
+            )
+            if spec.submit:
+                change_request = approval_actions.submit_change_request(change_request, acting_user=author)
+            for team_slug, username in spec.approvals:
+                change_request = approval_actions.decide_change_request(
+                    change_request,
+                    self.teams[team_slug],
+                    verdict="approve",
+                    comment="Agreed.",
+                    acting_user=get_user_model().objects.get(username=username),
+                )
+            self.tallies["change_requests"].count("new")
 
     def seed_synthetic_unit(self, unit):
         self._seed_teams([unit.team])

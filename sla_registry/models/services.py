@@ -3,13 +3,14 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from sla_registry.choices import ServiceTier
+from sla_registry.validators import validate_slug_not_reserved
 
 
 class Service(models.Model):
     """Something a team runs for others: an API, an application, a platform component."""
 
     name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_slug_not_reserved])
     owner_team = models.ForeignKey("sla_registry.Team", on_delete=models.PROTECT, related_name="services")
     tier = models.CharField(max_length=16, choices=ServiceTier, default=ServiceTier.STANDARD)
     description = models.TextField(blank=True)
@@ -37,7 +38,7 @@ class CustomerJourney(models.Model):
     """What a customer is trying to do (sign up, check out, get paid) and the services it crosses."""
 
     name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_slug_not_reserved])
     description = models.TextField(blank=True)
     business_impact = models.TextField(
         blank=True, help_text="What the business loses when this journey is broken, in plain words."

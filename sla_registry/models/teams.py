@@ -6,6 +6,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from sla_registry.choices import Channel, TeamKind
+from sla_registry.validators import validate_slug_not_reserved
 
 
 class Team(models.Model):
@@ -16,7 +17,7 @@ class Team(models.Model):
     """
 
     name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_slug_not_reserved])
     kind = models.CharField(max_length=32, choices=TeamKind, default=TeamKind.ENGINEERING)
     description = models.TextField(blank=True)
     is_sla_committee = models.BooleanField(

@@ -325,3 +325,31 @@ def test_the_timeline_is_the_audit_log(governed_sla, propose_acknowledge, submit
     for previous, event in itertools.pairwise(events):
         assert event.occurred_at >= previous.occurred_at
         assert event.row_hash == event.compute_hash()
+
+
+def test_only_a_stale_request_can_be_rebased(governed_sla, submit_acknowledge):
+    change_request = submit_acknowledge(governed_sla, 15)
+    with pytest.raises(InvalidTransition, match="is in review; it cannot be rebased"):
+        actions.rebase_change_request(change_request, acting_user=governed_sla.author)
+
+
+def test_only_the_author_rebases(governed_sla, submit_acknowledge, approve_all):
+    first = submit_acknowledge(governed_sla, 15)
+    second = submit_acknowledge(governed_sla, 20, summary="Twenty minutes")
+    approve_all(governed_sla, first)
+    with pytest.raises(NotAllowed, match="Only the author"):
+        actions.rebase_change_request(second, acting_user=governed_sla.approvers[governed_sla.provider])
+
+
+def test_an_applied_request_cannot_be_revised(governed_sla, submit_acknowledge, approve_all):
+    applied = approve_all(governed_sla, submit_acknowledge(governed_sla, 15))
+    with pytest.raises(InvalidTransition, match="is applied; it cannot be revised"):
+        actions.revise_change_request(
+            applied, data=applied.proposed, summary="Again", rationale="Again", acting_user=governed_sla.author
+        )
+
+
+def test_apply_needs_every_current_approval(governed_sla, submit_acknowledge, approve_all):
+    change_request = approve_all(governed_sla, submit_acknowledge(governed_sla, 15), teams=[governed_sla.provider])
+    with pytest.raises(InvalidTransition, match="is in review; it cannot be applied"):
+        actions.apply_change_request(change_request, acting_user=governed_sla.author)

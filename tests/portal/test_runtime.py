@@ -80,7 +80,7 @@ def test_production_defaults_are_safe():
 
 
 @pytest.mark.django_db
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite-specific tuning; this run uses " + connection.vendor)
     settings_dict = connection.settings_dict
@@ -91,7 +91,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
         "from django.db import connection\n"
         "with connection.cursor() as cursor:\n"
         "    cursor.execute('PRAGMA journal_mode'); print(cursor.fetchone()[0])",
-        DATABASE_URL=f"sqlite:///{PROJECT_ROOT / 'var' / 'wal-check.sqlite3'}",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'wal-check.sqlite3'}",
         DEBUG="1",
     )
     assert result.returncode == 0, result.stderr

@@ -140,3 +140,9 @@ def test_escalation_wait_must_be_positive(make_matrix, make_service, severities)
     with pytest.raises(ValidationError) as caught:
         make_matrix(service, steps=[step])
     assert caught.value.message_dict["steps[0].wait"] == ["The wait before escalating must be positive."]
+
+
+def test_a_slug_cannot_take_the_name_of_a_page(admin_actor):
+    with pytest.raises(ValidationError) as caught:
+        actions.save_team(Team(name="New", slug="new", pager_handle="new-oncall"), acting_user=admin_actor, reason="")
+    assert caught.value.message_dict["slug"] == ["“new” is reserved for a page of the portal; choose another slug."]

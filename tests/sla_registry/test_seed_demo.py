@@ -6,12 +6,16 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from approvals.choices import ChangeState
+from approvals.models import ChangeRequest, DocumentVersion
+from approvals.permissions import approvals_waiting_for
 from sla_registry import demo_data, demo_seeding
 from sla_registry.choices import ServiceTier
 from sla_registry.models import (
     CustomerJourney,
     EscalationMatrix,
     IncidentCategory,
+    ResponseTarget,
     Service,
     ServiceLevelAgreement,
     Severity,
@@ -143,9 +147,31 @@ def test_every_write_is_recorded_against_the_admin_with_a_reason():
 
     admin = get_user_model().objects.get(username="admin")
     for model in (Team, Service, ServiceLevelAgreement, EscalationMatrix):
-        rows = model.history.all()
+        rows = model.history.exclude(history_change_reason__startswith="CR-")
         assert rows.exists()
         assert set(rows.values_list("history_user", "history_change_reason")) == {(admin.pk, "Demo data")}
+    # The one demo change that went all the way was written by its last approver, naming the request.
+    chair = get_user_model().objects.get(username="committee.chair")
+    applied = ResponseTarget.history.filter(history_change_reason__startswith="CR-")
+    assert set(applied.values_list("history_user", "history_change_reason")) == {
+        (chair.pk, "CR-0001: Acknowledge a search SEV1 within 20 minutes")
+    }
+
+
+def test_demo_change_requests_show_every_stage_of_the_lifecycle():
+    seed()
+    states = dict(ChangeRequest.objects.values_list("summary", "state"))
+    assert states == {
+        "Acknowledge a search SEV1 within 20 minutes": ChangeState.APPLIED,
+        "Faster SEV1 acknowledgement for refunds": ChangeState.IN_REVIEW,
+        "Restore a SEV2 notification outage within 3 hours": ChangeState.DRAFT,
+    }
+    chair = get_user_model().objects.get(username="committee.chair")
+    assert [required.change_request.summary for required in approvals_waiting_for(chair)] == [
+        "Faster SEV1 acknowledgement for refunds"
+    ]
+    search = ServiceLevelAgreement.objects.get(title="Search API for the shop front")
+    assert DocumentVersion.objects.filter(document_kind="sla", document_id=search.pk).count() == 2
 
 
 def test_second_run_writes_nothing():
