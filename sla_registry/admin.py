@@ -5,6 +5,7 @@ such edits carry no change request and show in history as unreviewed.
 """
 
 from django.contrib import admin
+from django.db import models
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from guardian.admin import GuardedModelAdminMixin
@@ -71,6 +72,7 @@ class IncidentCategoryAdmin(SimpleHistoryAdmin):
 class ObjectiveInline(admin.TabularInline):
     model = Objective
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ResponseTargetInline(admin.TabularInline):
