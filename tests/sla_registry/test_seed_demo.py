@@ -153,8 +153,9 @@ def test_every_write_is_recorded_against_the_admin_with_a_reason():
     # The one demo change that went all the way was written by its last approver, naming the request.
     chair = get_user_model().objects.get(username="committee.chair")
     applied = ResponseTarget.history.filter(history_change_reason__startswith="CR-")
+    change_request = ChangeRequest.objects.get(state=ChangeState.APPLIED)
     assert set(applied.values_list("history_user", "history_change_reason")) == {
-        (chair.pk, "CR-0001: Acknowledge a search SEV1 within 20 minutes")
+        (chair.pk, f"{change_request.reference}: Acknowledge a search SEV1 within 20 minutes")
     }
 
 
