@@ -5,8 +5,8 @@ such edits carry no change request and show in history as unreviewed.
 """
 
 from django.contrib import admin
-from django.db import models
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from guardian.admin import GuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
