@@ -12,6 +12,7 @@ records an audit event and queues notifications, all in one transaction.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from approvals.choices import OPEN_STATES, REVISABLE_STATES, ChangeKind, ChangeState, Verdict
@@ -88,6 +89,8 @@ def record_baseline_version(document, *, acting_user):
     a proposal is never based on a state nobody saw.
     """
     kind = kind_for(document)
+    if not kind.is_versioned(document):
+        return None
     snapshot = kind.snapshot(document)
     digest = content_hash(snapshot)
     latest = latest_version(kind.key, document.pk)
@@ -128,7 +131,8 @@ def propose_change(
     _check_effective_at(effective_at)
     base_version = None
     if document is not None:
-        base_version = record_baseline_version(document, acting_user=acting_user).number
+        baseline = record_baseline_version(document, acting_user=acting_user)
+        base_version = baseline.number if baseline else None
         if change_kind == ChangeKind.RETIRE:
             data = kind.retired(kind.snapshot(document))
     cleaned = kind.validate(data, document)
@@ -333,7 +337,7 @@ def _apply(change_request, *, acting_user):
         document = kind.get_object(change_request.document_id, lock=True)
         latest = latest_version(kind.key, document.pk)
         latest_number = latest.number if latest else 0
-        moved_on = latest_number != change_request.base_version or (
+        moved_on = latest_number != (change_request.base_version or 0) or (
             latest is not None and content_hash(kind.snapshot(document)) != latest.content_hash
         )
         if moved_on:
@@ -373,9 +377,9 @@ def _apply(change_request, *, acting_user):
         teams=required_teams,
         users=[change_request.author],
     )
-    for other in ChangeRequest.objects.filter(
-        document_kind=kind.key, document_id=document.pk, state__in=OPEN_STATES, base_version__lt=version.number
-    ).exclude(pk=change_request.pk):
+    siblings = ChangeRequest.objects.filter(document_kind=kind.key, document_id=document.pk, state__in=OPEN_STATES)
+    behind = Q(base_version__lt=version.number) | Q(base_version__isnull=True)
+    for other in siblings.filter(behind).exclude(pk=change_request.pk):
         _mark_stale(other, acting_user=acting_user, current_version=version.number)
     return change_request
 
@@ -455,9 +459,9 @@ def rebase_change_request(change_request, *, acting_user):
     _require_state(change_request, ChangeState.STALE, doing="rebased")
     kind = change_request.governed_kind
     document = kind.get_object(change_request.document_id)
-    current = record_baseline_version(document, acting_user=acting_user)
-    base = DocumentVersion.objects.of(kind.key, document.pk).get(number=change_request.base_version)
-    merged, conflicts = three_way_merge(base.snapshot, change_request.proposed, current.snapshot)
+    current = record_baseline_version(document, acting_user=acting_user) or latest_version(kind.key, document.pk)
+    base = DocumentVersion.objects.of(kind.key, document.pk).filter(number=change_request.base_version).first()
+    merged, conflicts = three_way_merge(base.snapshot if base else {}, change_request.proposed, current.snapshot)
     cleaned = kind.validate(merged, document)
     previous_base = change_request.base_version
     change_request.proposed = cleaned

@@ -10,17 +10,27 @@ from guardian.models import UserObjectPermission
 
 from approvals.choices import REVISABLE_STATES, ChangeState
 from approvals.models import ChangeRequest, Decision, RequiredApproval
+from approvals.registry import all_kinds
+
+
+def visible_change_requests(user, queryset=None):
+    """Change requests `user` may see: all of them, except those about documents a kind keeps from them.
+
+    Governance is open by design; a kind with restricted documents (a restricted
+    post-incident review) narrows the list through its adapter's filter_visible.
+    """
+    queryset = ChangeRequest.objects.all() if queryset is None else queryset
+    for kind in all_kinds():
+        queryset = kind.filter_visible(queryset, user)
+    return queryset
 
 
 def access_change_request(user, reference):
-    """The change request named by `reference` (CR-0042); 404 for anything else.
-
-    Every signed-in user may read change requests: governance is open by design.
-    """
+    """The change request named by `reference` (CR-0042) if `user` may see it; 404 for anything else."""
     pk = ChangeRequest.pk_from_reference(reference)
     if pk is None:
         raise Http404(f"“{reference}” is not a change request reference.")
-    return get_object_or_404(ChangeRequest.objects.select_related("author"), pk=pk)
+    return get_object_or_404(visible_change_requests(user, ChangeRequest.objects.select_related("author")), pk=pk)
 
 
 def revise_refusal(change_request, user):
@@ -57,7 +67,9 @@ def approvals_waiting_for(user):
     )
     return (
         RequiredApproval.objects.filter(
-            change_request__state=ChangeState.IN_REVIEW, team__in=teams_user_may_approve_for(user)
+            change_request__state=ChangeState.IN_REVIEW,
+            team__in=teams_user_may_approve_for(user),
+            change_request__in=visible_change_requests(user),
         )
         .exclude(change_request__author=user)
         .exclude(Exists(decided))

@@ -61,6 +61,15 @@ class GovernedKind:
         """The editor that revises this kind's proposals."""
         return None
 
+    def is_versioned(self, document):
+        """Whether the document's live state is a version yet. A draft review is not: its first
+        version is the one its publication request applies."""
+        return True
+
+    def filter_visible(self, change_requests, user):
+        """Change requests of this kind that `user` may see (a kind with restricted documents narrows it)."""
+        return change_requests
+
     def retired(self, data):
         """The document as a retire request proposes it."""
         return {**data, "status": "retired"}

@@ -24,6 +24,7 @@ from approvals.permissions import (
     approvals_waiting_for,
     revise_refusal,
     teams_user_may_approve_for,
+    visible_change_requests,
 )
 from approvals.registry import all_kinds
 from portal.audit.log import events_for
@@ -35,8 +36,8 @@ def _team_model():
     return apps.get_model(settings.APPROVALS_TEAM_MODEL)
 
 
-def _list_queryset():
-    return ChangeRequest.objects.select_related("author").order_by("-pk")
+def _list_queryset(user):
+    return visible_change_requests(user, ChangeRequest.objects.select_related("author")).order_by("-pk")
 
 
 def _paginate(request, queryset):
@@ -45,7 +46,7 @@ def _paginate(request, queryset):
 
 def change_request_list(request):
     form = ChangeRequestFilterForm(request.GET or None, teams=_team_model().objects.all())
-    change_requests = _list_queryset()
+    change_requests = _list_queryset(request.user)
     if form.is_valid():
         data = form.cleaned_data
         if data["state"]:
@@ -75,7 +76,7 @@ def change_request_list(request):
 
 
 def my_requests(request):
-    change_requests = _list_queryset().filter(author=request.user, state__in=OPEN_STATES)
+    change_requests = _list_queryset(request.user).filter(author=request.user, state__in=OPEN_STATES)
     page = _paginate(request, change_requests)
     return render(
         request,

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "portal.notifications",
     "approvals",
     "sla_registry",
+    "reviews",
 ]
 
 MIDDLEWARE = [

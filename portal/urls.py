@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("approvals.urls")),
+    path("", include("reviews.urls")),
     path("", include("sla_registry.urls")),
 ]

@@ -6,11 +6,13 @@ The rule, as the change request page explains it:
 - Escalation matrix: the owning team, every team a step notifies before or after
   the change (nobody is put on, or taken off, a pager without consent), and the
   SLA committee.
+- Post-incident review (publishing or amending): the owning team of every service
+  affected before or after the change, and the SLA committee.
 """
 
 from collections import defaultdict
 
-from sla_registry.models import Team
+from sla_registry.models import Service, Team
 
 COMMITTEE_REASON = "the SLA committee approves every change to an agreement"
 
@@ -76,3 +78,33 @@ def matrix_required_teams(old, new):
         else:
             reasons[slug].append(f"no longer notified (was {', '.join(before[slug])})")
     return _with_committee(reasons)
+
+
+REVIEW_COMMITTEE_REASON = "the SLA committee approves every published post-incident review"
+
+
+def review_required_teams(old, new):
+    """Who approves publishing (old is None) or amending a post-incident review: the snapshots' services' owners.
+
+    The owning team of every service affected before or after the change, and the
+    SLA committee. A team whose service the change drops approves too: nobody's
+    service leaves (or joins) the record of an incident without its consent.
+    """
+    old_services = set((old or {}).get("services", []))
+    new_services = set(new.get("services", []))
+    reasons = defaultdict(list)
+    services = Service.objects.filter(slug__in=old_services | new_services).select_related("owner_team")
+    for service in sorted(services, key=lambda service: service.name):
+        if old is None or (service.slug in old_services and service.slug in new_services):
+            reason = f"owns {service.name}, an affected service"
+        elif service.slug in new_services:
+            reason = f"owns {service.name}, an affected service after this change"
+        else:
+            reason = f"owns {service.name}, an affected service until this change removes it"
+        reasons[service.owner_team].append(reason)
+    required = {team: "; ".join(team_reasons) for team, team_reasons in reasons.items()}
+    committee = Team.objects.filter(is_sla_committee=True).first()
+    if committee is not None:
+        reason = required.get(committee)
+        required[committee] = f"{reason}; {REVIEW_COMMITTEE_REASON}" if reason else REVIEW_COMMITTEE_REASON
+    return required

@@ -287,3 +287,55 @@ def approve_all():
         return change_request
 
     return approve
+
+
+# Post-incident reviews -------------------------------------------------------
+
+
+@pytest.fixture
+def make_review(admin_actor, severities):
+    """A draft review through reviews.actions.save_review; times are offsets in minutes from `started_at`."""
+    from reviews import actions as review_actions
+    from reviews.models import PostIncidentReview
+
+    def make(
+        services,
+        *,
+        started_at=None,
+        detect=5,
+        acknowledge=20,
+        restore=90,
+        resolve=240,
+        severity="SEV1",
+        acting_user=None,
+        timeline=(),
+        action_items=(),
+        restricted_to=(),
+        **fields,
+    ):
+        started_at = started_at or timezone.now() - timedelta(days=2)
+
+        def after(minutes):
+            return None if minutes is None else started_at + timedelta(minutes=minutes)
+
+        fields.setdefault("title", "Checkout errors after a payments deploy")
+        review = PostIncidentReview(
+            severity=severities[severity],
+            started_at=started_at,
+            detected_at=after(detect),
+            acknowledged_at=after(acknowledge),
+            restored_at=after(restore),
+            resolved_at=after(resolve),
+            **fields,
+        )
+        return review_actions.save_review(
+            review,
+            services=list(services),
+            restricted_to=list(restricted_to),
+            timeline=list(timeline),
+            action_items=list(action_items),
+            acting_user=acting_user or admin_actor,
+            reason="test set-up",
+        )
+
+    return make

@@ -1,3 +1,5 @@
+from datetime import time
+
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -6,7 +8,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from sla_registry.choices import Channel, TeamKind
-from sla_registry.validators import validate_slug_not_reserved
+from sla_registry.validators import validate_slug_not_reserved, validate_time_zone, validate_working_days
 
 
 class Team(models.Model):
@@ -33,6 +35,18 @@ class Team(models.Model):
     fallback_channel = models.CharField(
         max_length=16, choices=Channel, blank=True, help_text="Used when the primary channel does not answer."
     )
+    # Working hours: business-hours response targets count only this time.
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London."
+    )
+    working_days = models.CharField(
+        max_length=20,
+        default="1,2,3,4,5",
+        validators=[validate_working_days],
+        help_text="ISO weekday numbers, Monday = 1: “1,2,3,4,5” is Monday to Friday.",
+    )
+    working_day_starts = models.TimeField(default=time(9, 0))
+    working_day_ends = models.TimeField(default=time(17, 30))
 
     history = HistoricalRecords()
 
@@ -40,6 +54,11 @@ class Team(models.Model):
         ordering = ["name"]
         permissions = [("approve_for_team", "Can approve change requests for this team")]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(working_day_starts__lt=F("working_day_ends")),
+                name="team_working_day_ends_after_it_starts",
+                violation_error_message="The working day must end after it starts.",
+            ),
             models.UniqueConstraint(
                 fields=["is_sla_committee"],
                 condition=Q(is_sla_committee=True),
@@ -85,6 +104,13 @@ class Team(models.Model):
     def contact_for(self, channel):
         """The address to reach this team on `channel` (a handle, a chat channel or an email)."""
         return getattr(self, self.CONTACT_FIELD_FOR_CHANNEL[channel]) if channel else ""
+
+    @property
+    def working_week(self):
+        """This team's working hours, for counting business time (sla_registry.working_hours)."""
+        from sla_registry.working_hours import WorkingWeek
+
+        return WorkingWeek.of_team(self)
 
     @property
     def primary_contact(self):

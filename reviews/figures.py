@@ -1,0 +1,99 @@
+"""What a review is measured against, and how it measured up.
+
+Reads only what the review pinned (agreement versions in force when the incident
+started), so a later change to an SLA never changes a review's figures.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from approvals.registry import get_kind
+from reviews.metrics import IncidentMetrics, IncidentTimes, check_targets
+from sla_registry.models import Team
+from sla_registry.working_hours import WorkingWeek
+
+
+@dataclass
+class PinnedAgreement:
+    """One pinned SLA version and the response-target checks against it."""
+
+    service: object
+    version: object
+    checks: list = field(default_factory=list)
+
+    @property
+    def reference(self):
+        return get_kind(self.version.document_kind).reference_of(self.version.document_id)
+
+    @property
+    def label(self):
+        return (
+            f"measured against {self.reference} v{self.version.number}, effective {self.version.effective_at:%Y-%m-%d}"
+        )
+
+    @property
+    def breaches(self):
+        return [check for check in self.checks if check.breached]
+
+
+@dataclass
+class ExpectedStep:
+    """An escalation step the pinned matrix says should have fired, and when."""
+
+    level: int
+    team: str
+    contact: str
+    channel: str
+    due_at: object  # detection + the waits of the levels before it
+
+
+@dataclass
+class ReviewFigures:
+    metrics: IncidentMetrics
+    agreements: list
+    matrices: list  # (service, version, [ExpectedStep])
+
+    @property
+    def breaches(self):
+        return [check for agreement in self.agreements for check in agreement.breaches]
+
+
+def expected_steps(matrix_snapshot, severity, detected_at):
+    steps = sorted(
+        (step for step in matrix_snapshot.get("steps", []) if step["severity"] == severity),
+        key=lambda step: step["level"],
+    )
+    expected, waited = [], timedelta(0)
+    for step in steps:
+        due_at = detected_at + waited if detected_at else None
+        expected.append(ExpectedStep(step["level"], step["team"], step["contact"], step["channel"], due_at))
+        waited += timedelta(minutes=step["wait_minutes"])
+    return expected
+
+
+def review_figures(review, pinned_versions=None):
+    """Metrics, target checks per pinned SLA version, and the escalation that should have happened.
+
+    `pinned_versions` may be given (prefetched rows of review.pinned_versions) to avoid a query.
+    """
+    times = IncidentTimes.of(review)
+    pinned = (
+        pinned_versions
+        if pinned_versions is not None
+        else list(review.pinned_versions.select_related("service", "version"))
+    )
+    provider_slugs = {row.version.snapshot.get("provider_team") for row in pinned if row.version.document_kind == "sla"}
+    weeks = {team.slug: WorkingWeek.of_team(team) for team in Team.objects.filter(slug__in=provider_slugs)}
+    category = review.category.slug if review.category_id else None
+    agreements, matrices = [], []
+    for row in pinned:
+        snapshot = row.version.snapshot
+        if row.version.document_kind == "sla":
+            week = weeks.get(snapshot["provider_team"], WorkingWeek())
+            checks = check_targets(times, review.severity.key, category, snapshot, week)
+            agreements.append(PinnedAgreement(row.service, row.version, checks))
+        else:
+            matrices.append(
+                (row.service, row.version, expected_steps(snapshot, review.severity.key, review.detected_at))
+            )
+    return ReviewFigures(IncidentMetrics.of(times), agreements, matrices)

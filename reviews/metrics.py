@@ -1,0 +1,124 @@
+"""Incident metrics and SLA breach figures.
+
+Pure functions over times and agreement snapshots, so every figure can be
+recomputed (and property-tested) from what the review pinned. Definitions:
+
+- time to detect      = detected − started
+- time to acknowledge = acknowledged − detected
+- time to restore     = restored − started
+- time to resolve     = resolved − started
+
+A response target is checked against the matching measure. A business-hours
+target counts only the provider team's working hours over the same interval.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from portal.templatetags.portal import duration
+from reviews.models.reviews import INCIDENT_TIMES
+
+# measure -> (the snapshot's target field, the interval's start and end on the review)
+MEASURES = {
+    "acknowledge": ("time_to_acknowledge_minutes", "detected_at", "acknowledged_at"),
+    "restore": ("time_to_restore_minutes", "started_at", "restored_at"),
+    "resolve": ("time_to_resolve_minutes", "started_at", "resolved_at"),
+}
+
+
+@dataclass(frozen=True)
+class IncidentTimes:
+    started_at: object
+    detected_at: object = None
+    acknowledged_at: object = None
+    restored_at: object = None
+    resolved_at: object = None
+
+    @classmethod
+    def of(cls, review):
+        return cls(*(getattr(review, name) for name in INCIDENT_TIMES))
+
+    def between(self, start_field, end_field):
+        start, end = getattr(self, start_field), getattr(self, end_field)
+        return None if start is None or end is None else end - start
+
+
+@dataclass(frozen=True)
+class IncidentMetrics:
+    time_to_detect: timedelta | None
+    time_to_acknowledge: timedelta | None
+    time_to_restore: timedelta | None
+    time_to_resolve: timedelta | None
+
+    @classmethod
+    def of(cls, times):
+        return cls(
+            times.between("started_at", "detected_at"),
+            times.between("detected_at", "acknowledged_at"),
+            times.between("started_at", "restored_at"),
+            times.between("started_at", "resolved_at"),
+        )
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """One response target measured against the incident: "SEV1 acknowledge target 15 min, took 22 min"."""
+
+    severity: str
+    category: str | None
+    measure: str
+    target: timedelta
+    took: timedelta | None  # None: the incident has not reached that point yet
+    business_hours: bool
+
+    @property
+    def breached(self):
+        return self.took is not None and self.took > self.target
+
+    @property
+    def breached_by(self):
+        return self.took - self.target if self.breached else timedelta(0)
+
+    def __str__(self):
+        name = f"{self.severity}{f' ({self.category})' if self.category else ''} {self.measure} target"
+        hours = " in business hours" if self.business_hours else ""
+        if self.took is None:
+            return f"{name} {duration(self.target)}{hours}: not reached yet"
+        verdict = f"breached by {duration(self.breached_by)}" if self.breached else "met"
+        return f"{name} {duration(self.target)}{hours}, took {duration(self.took)}: {verdict}"
+
+
+def matching_target(sla_snapshot, severity, category):
+    """The target for this severity and category, falling back to the severity's any-category target."""
+    targets = [target for target in sla_snapshot.get("response_targets", []) if target["severity"] == severity]
+    for wanted in (category, None):
+        for target in targets:
+            if target["category"] == wanted:
+                return target
+    return None
+
+
+def check_targets(times, severity, category, sla_snapshot, working_week):
+    """TargetChecks of every measure the matching target sets; [] when the SLA has no target for it."""
+    target = matching_target(sla_snapshot, severity, category)
+    if target is None:
+        return []
+    business_hours = target["coverage"] == "business_hours"
+    checks = []
+    for measure, (field, start_field, end_field) in MEASURES.items():
+        start, end = getattr(times, start_field), getattr(times, end_field)
+        if business_hours and start is not None and end is not None:
+            took = working_week.working_time_between(start, end)
+        else:
+            took = times.between(start_field, end_field)
+        checks.append(
+            TargetCheck(
+                severity=severity,
+                category=target["category"],
+                measure=measure,
+                target=timedelta(minutes=target[field]),
+                took=took,
+                business_hours=business_hours,
+            )
+        )
+    return checks

@@ -1,0 +1,58 @@
+"""Who may see a post-incident review: the one place visibility is decided.
+
+An unrestricted review is visible to every signed-in user. A restricted one
+(security incidents) only to the teams it names, the SLA committee and
+leadership: their groups hold the `view_restricted_review` object permission
+(django-guardian), kept in step by `grant_restricted_access` whenever the review
+is saved. Everyone else gets a 404 and never sees it listed.
+"""
+
+from django.db.models import BigIntegerField, Q
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from guardian.models import GroupObjectPermission
+from guardian.shortcuts import assign_perm, remove_perm
+
+from reviews.models import PostIncidentReview
+from sla_registry.choices import TeamKind
+from sla_registry.models import Team
+
+VIEW_RESTRICTED = "view_restricted_review"
+
+
+def teams_that_see(review):
+    """The teams allowed to see a restricted review."""
+    return Team.objects.filter(
+        Q(pk__in=review.restricted_to.values("pk")) | Q(is_sla_committee=True) | Q(kind=TeamKind.LEADERSHIP)
+    ).select_related("group")
+
+
+def grant_restricted_access(review):
+    """Make the object permissions match the review's restriction (called by reviews.actions)."""
+    for team in Team.objects.select_related("group"):
+        remove_perm(VIEW_RESTRICTED, team.group, review)
+    if review.is_restricted:
+        for team in teams_that_see(review):
+            assign_perm(VIEW_RESTRICTED, team.group, review)
+
+
+def visible_reviews(user, queryset=None):
+    """The reviews `user` may see, as a queryset to filter further: use it for every list, export and feed."""
+    queryset = PostIncidentReview.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    granted = GroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=VIEW_RESTRICTED, permission__content_type__app_label="reviews"
+    ).values(review_pk=Cast("object_pk", BigIntegerField()))
+    return queryset.filter(Q(is_restricted=False) | Q(pk__in=granted))
+
+
+def access_review(user, reference, queryset=None):
+    """The review named by `reference` (PIR-0007) if `user` may see it; 404 otherwise, never 403."""
+    pk = PostIncidentReview.pk_from_reference(reference)
+    if pk is None:
+        raise Http404(f"“{reference}” is not a review reference.")
+    return get_object_or_404(visible_reviews(user, queryset), pk=pk)

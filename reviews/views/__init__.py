@@ -1,0 +1,1 @@
+"""The review pages: reading (list, review, action items, metrics) and the editor."""
