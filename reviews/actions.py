@@ -99,8 +99,10 @@ def _write_review(
             _stamp(child, acting_user, reason)
             child.save()
 
-    if previous is None or review.status == ReviewStatus.DRAFT or (
-        previous["started_at"] != review.started_at or old_services != {service.pk for service in services}
+    if (
+        previous is None
+        or review.status == ReviewStatus.DRAFT
+        or (previous["started_at"] != review.started_at or old_services != {service.pk for service in services})
     ):
         pin_agreements(review)
     grant_restricted_access(review)
@@ -238,8 +240,10 @@ def reopen_draft(review, *, acting_user):
     review = _locked_review(review)
     _require_author(review, acting_user, "reopen it")
     if review.status != ReviewStatus.IN_REVIEW:
-        raise InvalidTransition(f"{review.reference} is {review.get_status_display().lower()}; only a review "
-                                "in review for publication can be reopened.")
+        raise InvalidTransition(
+            f"{review.reference} is {review.get_status_display().lower()}; only a review "
+            "in review for publication can be reopened."
+        )
     change_request = publication_request(review)
     if change_request is not None:
         change_request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)

@@ -73,10 +73,10 @@ class ReviewForm(forms.ModelForm):
         }
         help_texts = {
             "restricted_to": "Besides the SLA committee and leadership, who always can.",
-            "started_at": "In your time zone. The agreements in force at this moment are the ones it is measured against.",
+            "started_at": "In your time zone. It is measured against the agreements in force at this moment.",
         }
         widgets = {
-            **{name: DATETIME_LOCAL for name in INCIDENT_TIMES},
+            **dict.fromkeys(INCIDENT_TIMES, DATETIME_LOCAL),
             **{name: forms.Textarea(attrs={"rows": 4}) for name in (*MARKDOWN_FIELDS, "links")},
             "services": forms.CheckboxSelectMultiple,
             "journeys": forms.CheckboxSelectMultiple,
@@ -349,7 +349,7 @@ class MetricsForm(forms.Form):
         self.fields["quarter"].choices = [(label, label) for label in recent_quarters()]
 
     @property
-    def quarter(self):
+    def chosen_quarter(self):
         if self.is_valid() and self.cleaned_data.get("quarter"):
             return self.cleaned_data["quarter"]
         return recent_quarters(1)[0]

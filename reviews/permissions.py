@@ -3,16 +3,21 @@
 An unrestricted review is visible to every signed-in user. A restricted one
 (security incidents) only to the teams it names, the SLA committee and
 leadership: their groups hold the `view_restricted_review` object permission
-(django-guardian), kept in step by `grant_restricted_access` whenever the review
-is saved. Everyone else gets a 404 and never sees it listed.
+(django-guardian), kept in step by `grant_restricted_access` on every write of a
+review (a draft saved, a change request applied). Its authors keep seeing what
+they wrote. Everyone else gets a 404 and never sees it listed: every list, page,
+search, export and API reads through `visible_reviews`, and change requests about
+a hidden review are hidden through the review adapter's `filter_visible`.
 """
 
-from django.db.models import BigIntegerField, Q
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BigIntegerField, Exists, Q
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from guardian.models import GroupObjectPermission
-from guardian.shortcuts import assign_perm, remove_perm
+from guardian.shortcuts import assign_perm
 
 from reviews.models import PostIncidentReview
 from sla_registry.choices import TeamKind
@@ -29,12 +34,16 @@ def teams_that_see(review):
 
 
 def grant_restricted_access(review):
-    """Make the object permissions match the review's restriction (called by reviews.actions)."""
-    for team in Team.objects.select_related("group"):
-        remove_perm(VIEW_RESTRICTED, team.group, review)
+    """Make the object permissions match the review's restriction (called by every write in reviews.actions)."""
+    GroupObjectPermission.objects.filter(
+        object_pk=str(review.pk),
+        content_type=ContentType.objects.get_for_model(PostIncidentReview),
+        permission__codename=VIEW_RESTRICTED,
+    ).delete()
     if review.is_restricted:
-        for team in teams_that_see(review):
-            assign_perm(VIEW_RESTRICTED, team.group, review)
+        groups = [team.group for team in teams_that_see(review)]
+        if groups:
+            assign_perm(VIEW_RESTRICTED, Group.objects.filter(pk__in=[group.pk for group in groups]), review)
 
 
 def visible_reviews(user, queryset=None):
@@ -47,7 +56,16 @@ def visible_reviews(user, queryset=None):
     granted = GroupObjectPermission.objects.filter(
         group__user=user, permission__codename=VIEW_RESTRICTED, permission__content_type__app_label="reviews"
     ).values(review_pk=Cast("object_pk", BigIntegerField()))
-    return queryset.filter(Q(is_restricted=False) | Q(pk__in=granted))
+    authored = PostIncidentReview.authors.through.objects.filter(user=user).values("postincidentreview_id")
+    # The committee and leadership see every restricted review, including those restricted before their team
+    # existed (their group's permissions are granted when a review is saved); in the same query, as a subquery.
+    oversees = Exists(Team.objects.filter(Q(is_sla_committee=True) | Q(kind=TeamKind.LEADERSHIP), group__user=user))
+    return queryset.filter(Q(is_restricted=False) | Q(pk__in=granted) | Q(pk__in=authored) | Q(oversees))
+
+
+def hidden_reviews(user):
+    """The restricted reviews `user` may not see (for hiding what refers to them, such as change requests)."""
+    return PostIncidentReview.objects.filter(is_restricted=True).exclude(pk__in=visible_reviews(user).values("pk"))
 
 
 def access_review(user, reference, queryset=None):

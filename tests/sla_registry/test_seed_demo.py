@@ -153,7 +153,7 @@ def test_every_write_is_recorded_against_the_admin_with_a_reason():
     # The one demo change that went all the way was written by its last approver, naming the request.
     chair = get_user_model().objects.get(username="committee.chair")
     applied = ResponseTarget.history.filter(history_change_reason__startswith="CR-")
-    change_request = ChangeRequest.objects.get(state=ChangeState.APPLIED)
+    change_request = ChangeRequest.objects.get(document_kind="sla", state=ChangeState.APPLIED)
     assert set(applied.values_list("history_user", "history_change_reason")) == {
         (chair.pk, f"{change_request.reference}: Acknowledge a search SEV1 within 20 minutes")
     }
@@ -161,7 +161,8 @@ def test_every_write_is_recorded_against_the_admin_with_a_reason():
 
 def test_demo_change_requests_show_every_stage_of_the_lifecycle():
     seed()
-    states = dict(ChangeRequest.objects.values_list("summary", "state"))
+    # The SLA changes; the demo reviews' publication requests are tested with the reviews.
+    states = dict(ChangeRequest.objects.exclude(document_kind="review").values_list("summary", "state"))
     assert states == {
         "Acknowledge a search SEV1 within 20 minutes": ChangeState.APPLIED,
         "Faster SEV1 acknowledgement for refunds": ChangeState.IN_REVIEW,

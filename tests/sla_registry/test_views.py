@@ -917,9 +917,9 @@ def test_service_detail_queries(
             make_sla(service=checkout, consumer_teams=[], objectives=[], response_targets=[])
 
     add_rows(1)
-    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 10)
+    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 11)
     add_rows(49)
-    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 10)
+    assert_queries(reader_client, django_assert_num_queries, url("service_detail", "checkout"), 11)
 
 
 def test_journey_list_queries(reader_client, django_assert_num_queries, make_team, make_service, make_journey):

@@ -1,10 +1,16 @@
-"""`manage.py seed_demo [--size N]`: fill the registry with the Basketly demo organisation."""
+"""`manage.py seed_demo [--size N]`: fill the portal with the Basketly demo organisation and its reviews.
+
+Lives in portal because it spans apps: the registry's seeder runs first, then the
+reviews' seeder, which reads what the first one wrote (reviews depend on the
+registry, never the reverse).
+"""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from reviews.demo_seeding import ReviewSeeder
 from sla_registry.demo_data import DEMO_PASSWORD, SYNTHETIC_UNITS_PER_SIZE
 from sla_registry.demo_seeding import DemoSeeder, demo_logins, login_table
 from sla_registry.models import Team
@@ -13,7 +19,8 @@ from sla_registry.models import Team
 class Command(BaseCommand):
     help = (
         "Create the demo organisation (teams, services, journeys, taxonomy, SLAs, escalation matrices and demo "
-        "logins sharing one password). Safe to run again: only what is missing or different is written."
+        "logins sharing one password) and its post-incident reviews and drills. Safe to run again: only what is "
+        "missing or different is written."
     )
 
     def add_arguments(self, parser):
@@ -47,12 +54,14 @@ class Command(BaseCommand):
                 "DEBUG is off, so this may be a production database. The demo logins (a superuser among them) all "
                 f"use the password {DEMO_PASSWORD!r}. Run with DEBUG=1, or pass --force if you really mean it."
             )
-        seeder = DemoSeeder(size=size)
+        registry = DemoSeeder(size=size)
+        reviews = ReviewSeeder(now=registry.now)
         with transaction.atomic():
-            for _label, step in self._with_progress(seeder.steps(), verbosity):
+            for _label, step in self._with_progress([*registry.steps(), *reviews.steps()], verbosity):
                 step()
 
-        self.stdout.write(self.style.SUCCESS(seeder.summary()) if seeder.changed else seeder.summary())
+        for seeder in (registry, reviews):
+            self.stdout.write(self.style.SUCCESS(seeder.summary()) if seeder.changed else seeder.summary())
         self._print_logins()
 
     def _print_logins(self):
