@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from tqdm import tqdm
 
 from approvals.models import ChangeRequest
+from reviews.models import PostIncidentReview
 from sla_registry.models import EscalationMatrix, Service, ServiceLevelAgreement, Team
 
 
@@ -57,6 +58,14 @@ class Command(BaseCommand):
         ]
         if change_request:
             pages.append(("change request", change_request.get_absolute_url()))
+        review = PostIncidentReview.objects.filter(is_restricted=False).order_by("pk").first()
+        pages += [
+            ("review list", "/reviews/"),
+            ("open action items", "/action-items/"),
+            ("incident metrics", "/reviews/metrics/"),
+        ]
+        if review:
+            pages.append(("review", review.get_absolute_url()))
         return pages
 
     def handle(self, *args, requests, user, **options):
