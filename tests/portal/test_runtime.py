@@ -63,10 +63,28 @@ def test_production_settings_pass_the_deployment_checklist():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = run_django("", SECRET_KEY="")
+def test_production_refuses_to_sign_anything_without_a_secret_key():
+    result = run_django(
+        "from django.test import Client\nClient().get('/accounts/login/', secure=True)",
+        SECRET_KEY="",
+        ALLOWED_HOSTS="testserver",
+        DATABASE_URL="sqlite://:memory:",
+    )
     assert result.returncode != 0
-    assert "Set SECRET_KEY" in result.stderr
+    assert "The SECRET_KEY setting must not be empty" in result.stderr
+
+
+def test_the_deployment_checklist_fails_without_a_secret_key():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_ROOT,
+        env={"PATH": os.environ["PATH"], "ALLOWED_HOSTS": "sla.example.com"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr + result.stdout
 
 
 def test_production_defaults_are_safe():
