@@ -71,10 +71,19 @@ def expected_steps(matrix_snapshot, severity, detected_at):
     return expected
 
 
-def review_figures(review, pinned_versions=None):
+def working_weeks(pinned_rows):
+    """The working week of each provider team named by pinned SLA versions (one query, none if there are none)."""
+    slugs = {row.version.snapshot.get("provider_team") for row in pinned_rows if row.version.document_kind == "sla"}
+    if not slugs:
+        return {}
+    return {team.slug: WorkingWeek.of_team(team) for team in Team.objects.filter(slug__in=slugs)}
+
+
+def review_figures(review, pinned_versions=None, weeks=None):
     """Metrics, target checks per pinned SLA version, and the escalation that should have happened.
 
-    `pinned_versions` may be given (prefetched rows of review.pinned_versions) to avoid a query.
+    `pinned_versions` (prefetched rows of review.pinned_versions) and `weeks` (from
+    working_weeks) may be given, so a page of many reviews reads each only once.
     """
     times = IncidentTimes.of(review)
     pinned = (
@@ -82,14 +91,13 @@ def review_figures(review, pinned_versions=None):
         if pinned_versions is not None
         else list(review.pinned_versions.select_related("service", "version"))
     )
-    provider_slugs = {row.version.snapshot.get("provider_team") for row in pinned if row.version.document_kind == "sla"}
-    weeks = {team.slug: WorkingWeek.of_team(team) for team in Team.objects.filter(slug__in=provider_slugs)}
+    weeks = working_weeks(pinned) if weeks is None else weeks
     category = review.category.slug if review.category_id else None
     agreements, matrices = [], []
     for row in pinned:
         snapshot = row.version.snapshot
         if row.version.document_kind == "sla":
-            week = weeks.get(snapshot["provider_team"], WorkingWeek())
+            week = weeks.get(snapshot.get("provider_team"), WorkingWeek())
             checks = check_targets(times, review.severity.key, category, snapshot, week)
             agreements.append(PinnedAgreement(row.service, row.version, checks))
         else:

@@ -1,8 +1,8 @@
 """What the review pages share: figures for many reviews at once, and readable links.
 
-reviews.figures.review_figures reads the provider teams' working weeks once per
-review; a list reads them once for the whole page instead, so every page keeps
-a fixed number of queries however many reviews it shows.
+A list reads the provider teams' working weeks once for the whole page and hands
+them to reviews.figures.review_figures, so every page keeps a fixed number of
+queries however many reviews it shows.
 """
 
 from django.core.exceptions import ValidationError
@@ -10,12 +10,10 @@ from django.core.validators import URLValidator
 from django.db.models import Prefetch
 
 from approvals.actions import version_in_force
-from reviews.figures import PinnedAgreement, ReviewFigures, expected_steps
-from reviews.metrics import IncidentMetrics, IncidentTimes, check_targets
+from reviews.figures import review_figures, working_weeks
 from reviews.models import PinnedVersion, PostIncidentReview
 from sla_registry.choices import AgreementStatus
-from sla_registry.models import Service, Team
-from sla_registry.working_hours import WorkingWeek
+from sla_registry.models import Service
 
 PAGE_SIZE = 25
 
@@ -33,38 +31,12 @@ def reviews_with_figures_prefetched(queryset=None):
     )
 
 
-def working_weeks(pinned_rows):
-    """The working week of each provider team named by the pinned SLA versions (one query)."""
-    slugs = {row.version.snapshot.get("provider_team") for row in pinned_rows if row.version.document_kind == "sla"}
-    if not slugs:
-        return {}
-    return {team.slug: WorkingWeek.of_team(team) for team in Team.objects.filter(slug__in=slugs)}
-
-
-def figures_of(review, pinned, weeks):
-    """The same figures as reviews.figures.review_figures, with the working weeks already read."""
-    times = IncidentTimes.of(review)
-    category = review.category.slug if review.category_id else None
-    agreements, matrices = [], []
-    for row in pinned:
-        snapshot = row.version.snapshot
-        if row.version.document_kind == "sla":
-            week = weeks.get(snapshot.get("provider_team"), WorkingWeek())
-            checks = check_targets(times, review.severity.key, category, snapshot, week)
-            agreements.append(PinnedAgreement(row.service, row.version, checks))
-        else:
-            matrices.append(
-                (row.service, row.version, expected_steps(snapshot, review.severity.key, review.detected_at))
-            )
-    return ReviewFigures(IncidentMetrics.of(times), agreements, matrices)
-
-
 def attach_figures(reviews):
     """Set `review.figures` on reviews fetched with reviews_with_figures_prefetched (one more query)."""
     reviews = list(reviews)
     weeks = working_weeks([row for review in reviews for row in review.pinned_versions.all()])
     for review in reviews:
-        review.figures = figures_of(review, review.pinned_versions.all(), weeks)
+        review.figures = review_figures(review, review.pinned_versions.all(), weeks)
         # A drill rehearses the response: its checks are shown, never counted as breaches.
         review.counted_breaches = [] if review.is_drill else review.figures.breaches
     return reviews
