@@ -1,4 +1,5 @@
-"""Readable history from django-simple-history rows.
+"""History with django-simple-history: stamping a write with its user and reason, and
+reading the rows back.
 
 `change_sets()` turns the historical rows of a document and its children into
 what a person reads on a History tab: who changed what, when, why, and for each
@@ -21,6 +22,12 @@ GROUPING_WINDOW = timedelta(seconds=5)
 # Writes made by an applied change request carry its reference as their reason.
 CHANGE_REQUEST_REASON = re.compile(r"^CR-\d+")
 LONG_TEXT = 160
+
+
+def stamp(instance, acting_user, reason):
+    """Tell simple-history who makes the next write of `instance`, and why."""
+    instance._history_user = acting_user
+    instance._change_reason = reason
 
 
 @dataclass

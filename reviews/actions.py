@@ -11,15 +11,11 @@ from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import ChangeRequest
 from approvals.registry import get_kind
 from portal.audit.log import record_event
+from portal.history import stamp
 from reviews.choices import ActionStatus, ReviewStatus
 from reviews.models import PinnedVersion, PostIncidentReview
 from reviews.permissions import grant_restricted_access, visible_reviews
 from sla_registry.choices import AgreementStatus
-
-
-def _stamp(instance, acting_user, reason):
-    instance._history_user = acting_user
-    instance._change_reason = reason
 
 
 def pin_agreements(review):
@@ -79,7 +75,7 @@ def _write_review(
     if review.pk:
         previous = PostIncidentReview.objects.filter(pk=review.pk).values("started_at").first()
     old_services = set(review.services.values_list("pk", flat=True)) if review.pk else set()
-    _stamp(review, acting_user, reason)
+    stamp(review, acting_user, reason)
     review.save()
     review.services.set(services)
     review.journeys.set(journeys)
@@ -92,11 +88,11 @@ def _write_review(
         children = ((review.timeline, timeline), (review.action_items, action_items))
     for manager, rows in children:
         for old in manager.all():
-            _stamp(old, acting_user, reason)
+            stamp(old, acting_user, reason)
             old.delete()
         for child in rows:
             child.review = review
-            _stamp(child, acting_user, reason)
+            stamp(child, acting_user, reason)
             child.save()
 
     if (
@@ -127,11 +123,11 @@ def _replace_keeping_tracking(review, action_items, acting_user, reason):
         else:
             item.pk = None
         item.review = review
-        _stamp(item, acting_user, reason)
+        stamp(item, acting_user, reason)
         item.save()
     for old in existing.values():
         if old.pk not in kept:
-            _stamp(old, acting_user, reason)
+            stamp(old, acting_user, reason)
             old.delete()
 
 
@@ -170,7 +166,7 @@ def complete_action_item(item, *, note, acting_user):
     item.status = ActionStatus.DONE
     item.completion_note = note.strip()
     item.completed_at = timezone.now()
-    _stamp(item, acting_user, "Marked done")
+    stamp(item, acting_user, "Marked done")
     item.save()
     return item
 
@@ -191,7 +187,7 @@ def _require_author(review, user, doing):
 
 def _set_status(review, status, *, acting_user, reason):
     review.status = status
-    _stamp(review, acting_user, reason)
+    stamp(review, acting_user, reason)
     review.save(update_fields=["status", "updated_at"])
     return review
 

@@ -11,15 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from portal.history import stamp
 from sla_registry.models import IncidentCategory, Severity, check_escalation_levels
 
 APPROVE_FOR_TEAM = "sla_registry.approve_for_team"
-
-
-def _stamp(instance, acting_user, reason):
-    """Tell simple-history who made this write and why."""
-    instance._history_user = acting_user
-    instance._change_reason = reason
 
 
 def save_registry_object(instance, *, acting_user, reason, many_to_many=None):
@@ -28,7 +23,7 @@ def save_registry_object(instance, *, acting_user, reason, many_to_many=None):
     The single write path for teams, services, journeys and the taxonomy.
     """
     instance.full_clean()
-    _stamp(instance, acting_user, reason)
+    stamp(instance, acting_user, reason)
     try:
         with transaction.atomic():
             instance.save()
@@ -39,7 +34,7 @@ def save_registry_object(instance, *, acting_user, reason, many_to_many=None):
         ) from error
     for field_name, related in (many_to_many or {}).items():
         manager = getattr(instance, field_name)
-        _stamp(instance, acting_user, reason)
+        stamp(instance, acting_user, reason)
         manager.set(related)
     return instance
 
@@ -145,10 +140,10 @@ def _sync_children(manager, children, natural_key, acting_user, reason):
             child._state.adding = False
             if _field_values(child) == _field_values(current):
                 continue
-        _stamp(child, acting_user, reason)
+        stamp(child, acting_user, reason)
         child.save()
     for unwanted in existing.values():
-        _stamp(unwanted, acting_user, reason)
+        stamp(unwanted, acting_user, reason)
         unwanted.delete()
 
 
@@ -183,9 +178,9 @@ def save_sla(sla, *, consumer_teams, objectives, response_targets, acting_user, 
     instances; they replace the SLA's current children.
     """
     validate_sla(sla, consumer_teams=consumer_teams, objectives=objectives, response_targets=response_targets)
-    _stamp(sla, acting_user, reason)
+    stamp(sla, acting_user, reason)
     sla.save()
-    _stamp(sla, acting_user, reason)
+    stamp(sla, acting_user, reason)
     sla.consumer_teams.set(consumer_teams)
     for position, objective in enumerate(objectives, start=1):
         objective.sla, objective.position = sla, position
@@ -229,7 +224,7 @@ def validate_escalation_matrix(matrix, *, steps, responsibilities, playbook_step
 def save_escalation_matrix(matrix, *, steps, responsibilities, playbook_steps, acting_user, reason):
     """Write an escalation matrix with its steps, responsibilities and playbook, all or nothing."""
     validate_escalation_matrix(matrix, steps=steps, responsibilities=responsibilities, playbook_steps=playbook_steps)
-    _stamp(matrix, acting_user, reason)
+    stamp(matrix, acting_user, reason)
     matrix.save()
     for step in steps:
         step.matrix = matrix

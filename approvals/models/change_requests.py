@@ -5,14 +5,17 @@ from django.urls import reverse
 
 from approvals.choices import OPEN_STATES, ChangeKind, ChangeState, Verdict
 from approvals.registry import get_kind
+from portal.references import ReferencedByNumber
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(ReferencedByNumber, models.Model):
     """A proposal to create, change or retire one governed document (CR-0001…).
 
     It holds the whole proposed document as validated data; decisions bind to the
     hash of that data, so revising a proposal makes earlier decisions stop counting.
     """
+
+    REFERENCE_PREFIX = "CR"
 
     document_kind = models.CharField(max_length=32, help_text="The governed kind's key, e.g. sla.")
     document_id = models.PositiveBigIntegerField(
@@ -58,15 +61,6 @@ class ChangeRequest(models.Model):
 
     def get_absolute_url(self):
         return reverse("approvals:change_request_detail", kwargs={"reference": self.reference})
-
-    @property
-    def reference(self):
-        return f"CR-{self.pk:04d}" if self.pk else "CR-new"
-
-    @staticmethod
-    def pk_from_reference(reference):
-        prefix, _, number = reference.upper().partition("-")
-        return int(number) if prefix == "CR" and number.isdigit() else None
 
     @property
     def governed_kind(self):

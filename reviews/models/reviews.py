@@ -5,13 +5,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from portal.references import ReferencedByNumber
 from reviews.choices import DrillKind, ReviewStatus
 
 # The incident's moments, in the order they must happen.
 INCIDENT_TIMES = ("started_at", "detected_at", "acknowledged_at", "restored_at", "resolved_at")
 
 
-class PostIncidentReview(models.Model):
+class PostIncidentReview(ReferencedByNumber, models.Model):
     """A blameless review of one incident (or drill), measured against the agreements in force when it started."""
 
     REFERENCE_PREFIX = "PIR"
@@ -84,15 +85,6 @@ class PostIncidentReview(models.Model):
 
     def get_absolute_url(self):
         return reverse("reviews:review_detail", kwargs={"reference": self.reference})
-
-    @property
-    def reference(self):
-        return f"PIR-{self.pk:04d}" if self.pk else "PIR-new"
-
-    @classmethod
-    def pk_from_reference(cls, reference):
-        prefix, _, number = reference.upper().partition("-")
-        return int(number) if prefix == cls.REFERENCE_PREFIX and number.isdigit() else None
 
     def clean(self):
         errors = {}

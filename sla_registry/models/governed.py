@@ -7,13 +7,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from portal.references import ReferencedByNumber
 from sla_registry.choices import AgreementStatus
 
 
-class GovernedDocument(models.Model):
+class GovernedDocument(ReferencedByNumber, models.Model):
     """Abstract base of the documents whose changes need approval."""
-
-    REFERENCE_PREFIX = ""
 
     status = models.CharField(max_length=16, choices=AgreementStatus, default=AgreementStatus.DRAFT)
     effective_from = models.DateTimeField(null=True, blank=True, help_text="When these terms started to apply.")
@@ -40,21 +39,9 @@ class GovernedDocument(models.Model):
         super().save(*args, **kwargs)
 
     @property
-    def reference(self):
-        return f"{self.REFERENCE_PREFIX}-{self.pk:04d}" if self.pk else f"{self.REFERENCE_PREFIX}-new"
-
-    @property
     def is_review_overdue(self):
         return (
             self.status == AgreementStatus.ACTIVE
             and self.next_review_due is not None
             and self.next_review_due < timezone.now()
         )
-
-    @classmethod
-    def pk_from_reference(cls, reference):
-        """`SLA-0007` -> 7, or None when the text is not a reference of this kind."""
-        prefix, _, number = reference.upper().partition("-")
-        if prefix != cls.REFERENCE_PREFIX or not number.isdigit():
-            return None
-        return int(number)
