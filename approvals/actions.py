@@ -171,6 +171,8 @@ def revise_change_request(change_request, *, data, summary, rationale, effective
     change_request.proposed = cleaned
     change_request.content_hash = content_hash(cleaned)
     change_request.summary, change_request.rationale = summary.strip(), rationale.strip()
+    if effective_at != change_request.effective_at:
+        change_request.effective_with = change_request.effective_with_url = ""  # no longer follows a release
     change_request.effective_at = effective_at
     change_request.revision += 1
     change_request.state = ChangeState.DRAFT
@@ -416,6 +418,42 @@ def apply_due_changes(*, acting_user=None, now=None):
         except InvalidTransition:
             continue  # another worker applied it first
     return outcomes
+
+
+@transaction.atomic
+def reschedule_change_request(change_request, *, effective_at, effective_with="", effective_with_url="", acting_user):
+    """Set when an open or approved request takes effect, and what that time follows (e.g. a release).
+
+    Approvals stand: they are given to the content, not to the moment. An
+    approved request is queued for its new time; with no time it is held until
+    it is given one, since approving it already happened.
+    """
+    change_request = _locked(change_request)
+    _require_state(change_request, *OPEN_STATES, ChangeState.APPROVED, doing="rescheduled")
+    if effective_at is not None and change_request.state != ChangeState.APPROVED:
+        _check_effective_at(effective_at)
+    previous = change_request.effective_at
+    change_request.effective_at = effective_at
+    change_request.effective_with = effective_with
+    change_request.effective_with_url = effective_with_url
+    change_request.save()
+    record_event(
+        "change_request.rescheduled",
+        change_request,
+        actor=acting_user,
+        payload={"from": previous, "to": effective_at, "effective_with": effective_with},
+    )
+    if change_request.state == ChangeState.APPROVED and effective_at is not None:
+        transaction.on_commit(lambda: _schedule_apply(effective_at))
+    if change_request.author_id != getattr(acting_user, "pk", None):
+        when = f"{effective_at:%Y-%m-%d %H:%M %Z}" if effective_at else "no time: it is held"
+        notify(
+            "change_request.rescheduled",
+            subject=f"{change_request.reference} now takes effect at {when}",
+            body=f"{effective_with or 'Rescheduled'}.\n\n{_portal_link(change_request.get_absolute_url())}",
+            users=[change_request.author],
+        )
+    return change_request
 
 
 # Withdrawing and rebasing ----------------------------------------------------

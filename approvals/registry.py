@@ -77,6 +77,14 @@ class GovernedKind:
     def title_of(self, data):
         return data.get("title", "")
 
+    def services_of(self, data):
+        """Slugs of the services a proposed document concerns (for checks such as freeze windows).
+
+        By convention a document names them under "service" (one slug) or "services" (a list).
+        """
+        service = data.get("service")
+        return [service] if service else list(data.get("services") or [])
+
     def get_object(self, document_id, *, lock=False):
         queryset = self.model._default_manager.all()
         if lock:
@@ -110,6 +118,23 @@ def kind_for(obj):
 
 def all_kinds():
     return list(_kinds.values())
+
+
+_approval_warnings = []
+
+
+def register_approval_warning(check):
+    """Add a check that warns an approver before approving: check(change_request) -> list of messages.
+
+    Apps above approvals register theirs (releases warns of freeze windows), so the
+    approval pages show the warnings without importing those apps.
+    """
+    if check not in _approval_warnings:
+        _approval_warnings.append(check)
+
+
+def approval_warnings(change_request):
+    return [message for check in _approval_warnings for message in check(change_request)]
 
 
 def content_hash(data):

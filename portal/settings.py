@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "approvals",
     "sla_registry",
     "reviews",
+    "releases",
 ]
 
 MIDDLEWARE = [

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("approvals.urls")),
     path("", include("reviews.urls")),
+    path("", include("releases.urls")),
     path("", include("sla_registry.urls")),
 ]

@@ -36,6 +36,12 @@ class ChangeRequest(ReferencedByNumber, models.Model):
     effective_at = models.DateTimeField(
         null=True, blank=True, help_text="When the change takes effect once approved; empty means at once."
     )
+    effective_with = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What the effective time follows, e.g. “release 2026.12.1 (3 Dec)”; set by the app that owns it.",
+    )
+    effective_with_url = models.CharField(max_length=300, blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="change_requests")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ReleasesConfig(AppConfig):
+    name = "releases"
+    verbose_name = "Releases"
+
+    def ready(self):
+        from approvals.registry import register_approval_warning
+        from releases.freeze import freeze_window_warnings
+
+        register_approval_warning(freeze_window_warnings)

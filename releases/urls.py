@@ -1,0 +1,24 @@
+from django.urls import path
+
+from releases.views import calendars, feeds, releases, timeline
+
+app_name = "releases"
+urlpatterns = [
+    path("releases/", releases.ReleaseListView.as_view(), name="release_list"),
+    path("releases/new/", releases.ReleaseCreateView.as_view(), name="release_create"),
+    path("releases/<int:pk>/", releases.ReleaseDetailView.as_view(), name="release_detail"),
+    path("releases/<int:pk>/edit/", releases.ReleaseUpdateView.as_view(), name="release_update"),
+    path("releases/<int:pk>/changes/", releases.link_change_request, name="release_link_change"),
+    path("releases/calendars/", calendars.CalendarListView.as_view(), name="calendar_list"),
+    path("releases/calendars/new/", calendars.CalendarCreateView.as_view(), name="calendar_create"),
+    path("releases/calendars/<slug:slug>/", calendars.CalendarDetailView.as_view(), name="calendar_detail"),
+    path("releases/calendars/<slug:slug>/edit/", calendars.CalendarUpdateView.as_view(), name="calendar_update"),
+    path("releases/calendars/<slug:slug>/upload/", calendars.upload_calendar, name="calendar_upload"),
+    path("releases/calendars/<slug:slug>/sync/", calendars.sync_calendar, name="calendar_sync"),
+    path("releases/calendars/<slug:slug>/rules/", calendars.edit_rules, name="calendar_rules"),
+    path("releases/calendar.ics", feeds.all_releases_feed, name="feed_all"),
+    path("releases/governance.ics", feeds.governance_feed, name="feed_governance"),
+    path("releases/services/<slug:slug>.ics", feeds.service_feed, name="feed_service"),
+    path("releases/teams/<slug:slug>.ics", feeds.team_feed, name="feed_team"),
+    path("services/<slug:slug>/timeline/", timeline.ServiceTimelineView.as_view(), name="service_timeline"),
+]
