@@ -339,3 +339,39 @@ def make_review(admin_actor, severities):
         )
 
     return make
+
+
+@pytest.fixture
+def make_calendar(admin_actor, make_team):
+    from releases.actions import save_calendar
+    from releases.models import Calendar
+
+    def make(name=None, *, team=None, default_services=(), **fields):
+        name = name or f"Calendar {next(_sequence)}"
+        fields.setdefault("slug", name.lower().replace(" ", "-"))
+        calendar = Calendar(name=name, team=team or make_team(), **fields)
+        return save_calendar(
+            calendar, default_services=list(default_services), acting_user=admin_actor, reason="test set-up"
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_release(admin_actor):
+    """A release entered by hand: starts in `starts_in` from now and lasts `lasts`."""
+    from releases.actions import save_release
+    from releases.choices import ReleaseKind
+    from releases.models import Release
+
+    def make(
+        title=None, *, services=(), starts_at=None, starts_in=timedelta(days=2), lasts=timedelta(hours=1), **fields
+    ):
+        starts_at = starts_at or timezone.now() + starts_in
+        fields.setdefault("kind", ReleaseKind.RELEASE)
+        release = Release(
+            title=title or f"2026.{next(_sequence)}", starts_at=starts_at, ends_at=starts_at + lasts, **fields
+        )
+        return save_release(release, services=list(services), acting_user=admin_actor, reason="test set-up")
+
+    return make
