@@ -26,7 +26,7 @@ from approvals.permissions import (
     teams_user_may_approve_for,
     visible_change_requests,
 )
-from approvals.registry import all_kinds
+from approvals.registry import all_kinds, approval_warnings
 from portal.audit.log import events_for
 
 PAGE_SIZE = 25
@@ -153,6 +153,7 @@ def change_request_detail(request, reference):
             "required": required,
             "earlier_decisions": [d for d in decisions if d.team_id not in current or current[d.team_id] != d],
             "decision_form": decision_form,
+            "approval_warnings": approval_warnings(change_request) if decision_form else [],
             "is_author": is_author,
             "can_revise": revise_refusal(change_request, request.user) is None,
             "events": events_for(change_request),
@@ -197,6 +198,9 @@ def decide(request, change_request):
     result = actions.decide_change_request(
         change_request, team, verdict=verdict, comment=form.cleaned_data["comment"], acting_user=request.user
     )
+    if verdict == Verdict.APPROVE:
+        for warning in approval_warnings(result):
+            messages.warning(request, f"{result.reference}: {warning}")
     if verdict == Verdict.REJECT:
         return f"You rejected {change_request.reference} for {team}. The author can revise and resubmit it."
     if result.state == ChangeState.APPLIED:

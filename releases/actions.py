@@ -35,7 +35,8 @@ def save_rules(calendar, rules, *, acting_user, reason):
     for rule in rules:
         rule.calendar = calendar
         rule.full_clean(exclude=["calendar"])
-    for rule in calendar.rules.all():
+    kept = {rule.pk for rule in rules if rule.pk}
+    for rule in calendar.rules.exclude(pk__in=kept):
         stamp(rule, acting_user, reason)
         rule.delete()
     for rule in rules:

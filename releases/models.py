@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -26,8 +27,12 @@ class Calendar(models.Model):
         blank=True,
         help_text="Every imported event concerns these services, as well as those the rules assign.",
     )
-    feed_url = models.URLField(
-        "feed URL", max_length=500, blank=True, help_text="An https:// or webcal:// iCalendar feed. Empty: upload files."
+    feed_url = models.CharField(
+        "feed URL",
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["https", "http", "webcal"])],
+        help_text="An https:// or webcal:// iCalendar feed. Empty: upload files.",
     )
     sync_interval = models.DurationField(default=timedelta(hours=1), help_text="How often the feed is fetched.")
     history_days = models.PositiveIntegerField(
@@ -195,7 +200,9 @@ class Release(models.Model):
     @property
     def label(self):
         """How a change request names it: “release 2026.12.1 (3 Dec)”."""
-        return f"{self.get_kind_display().lower()} {self.title} ({date_format(timezone.localtime(self.starts_at), 'j M')})"
+        return (
+            f"{self.get_kind_display().lower()} {self.title} ({date_format(timezone.localtime(self.starts_at), 'j M')})"
+        )
 
 
 class ReleaseChange(models.Model):

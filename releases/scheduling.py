@@ -46,9 +46,9 @@ def follow_releases(releases, *, acting_user=None):
     Returns the requests that moved.
     """
     moved = []
-    links = ReleaseChange.objects.filter(
-        release__in=releases, change_request__state__in=WAITING_STATES
-    ).select_related("release", "change_request")
+    links = ReleaseChange.objects.filter(release__in=releases, change_request__state__in=WAITING_STATES).select_related(
+        "release", "change_request"
+    )
     for link in links:
         release, change_request = link.release, link.change_request
         if change_request.effective_with_url != release.get_absolute_url():
