@@ -1,8 +1,9 @@
-"""`manage.py seed_demo [--size N]`: fill the portal with the Basketly demo organisation and its reviews.
+"""`manage.py seed_demo [--size N]`: fill the portal with the Basketly demo organisation, its reviews and releases.
 
 Lives in portal because it spans apps: the registry's seeder runs first, then the
 reviews' seeder, which reads what the first one wrote (reviews depend on the
-registry, never the reverse).
+registry, never the reverse), then the release calendars, which place a release
+just before one of the reviews' incidents.
 """
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from releases.demo_seeding import ReleaseSeeder
 from reviews.demo_seeding import ReviewSeeder
 from sla_registry.demo_data import DEMO_PASSWORD, SYNTHETIC_UNITS_PER_SIZE
 from sla_registry.demo_seeding import DemoSeeder, demo_logins, login_table
@@ -19,8 +21,8 @@ from sla_registry.models import Team
 class Command(BaseCommand):
     help = (
         "Create the demo organisation (teams, services, journeys, taxonomy, SLAs, escalation matrices and demo "
-        "logins sharing one password) and its post-incident reviews and drills. Safe to run again: only what is "
-        "missing or different is written."
+        "logins sharing one password), its post-incident reviews and drills, and its release calendars. Safe to "
+        "run again: only what is missing or different is written."
     )
 
     def add_arguments(self, parser):
@@ -56,11 +58,13 @@ class Command(BaseCommand):
             )
         registry = DemoSeeder(size=size)
         reviews = ReviewSeeder(now=registry.now)
+        releases = ReleaseSeeder(now=registry.now)
         with transaction.atomic():
-            for _label, step in self._with_progress([*registry.steps(), *reviews.steps()], verbosity):
+            steps = [*registry.steps(), *reviews.steps(), *releases.steps()]
+            for _label, step in self._with_progress(steps, verbosity):
                 step()
 
-        for seeder in (registry, reviews):
+        for seeder in (registry, reviews, releases):
             self.stdout.write(self.style.SUCCESS(seeder.summary()) if seeder.changed else seeder.summary())
         self._print_logins()
 
