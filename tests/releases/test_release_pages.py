@@ -111,9 +111,9 @@ def test_release_detail_shows_facts_freeze_windows_and_cancellation(reader_clien
 def test_a_team_member_enters_a_release_by_hand_for_their_services_only(
     member_client, member, checkout, make_service, make_team
 ):
-    other = make_service("Search", owner_team=make_team("Discovery"))
+    other = make_service("Product catalogue", owner_team=make_team("Discovery"))
     form = member_client.get(url("release_create")).content.decode()
-    assert "Checkout API" in form and "Search" not in form
+    assert "Checkout API" in form and "Product catalogue" not in form
 
     start = (timezone.localtime() + timedelta(days=5)).replace(second=0, microsecond=0)
     data = {
