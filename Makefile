@@ -32,8 +32,9 @@ run: $(INSTALLED)
 	@mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo --if-empty
+	$(DEV_ENV) $(BIN)/python manage.py sync_calendars --schedule
 	@echo "Serving the SLA Portal on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	@echo "A background worker delivers notifications and applies scheduled changes (log: var/worker.log)."
+	@echo "A background worker delivers notifications, applies scheduled changes and syncs calendar feeds (log: var/worker.log)."
 	@$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)

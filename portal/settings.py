@@ -173,6 +173,9 @@ APPROVALS_APPROVE_PERMISSION = "sla_registry.approve_for_team"
 # Absolute links in notifications.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
+# Calendar feeds are fetched from outside; internal addresses only in development (or when set).
+RELEASES_FEEDS_MAY_BE_INTERNAL = env_bool("RELEASES_FEEDS_MAY_BE_INTERNAL", DEBUG)
+
 # Background work (notification delivery, scheduled applies) runs in
 # `manage.py db_worker`, reading tasks from the database: no extra service.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

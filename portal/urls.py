@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import oncall_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("reviews.urls")),
     path("", include("releases.urls")),
+    path("services/<slug:slug>/oncall/", oncall_views.oncall_card, name="oncall_card"),
     path("", include("sla_registry.urls")),
 ]

@@ -138,13 +138,23 @@ def _target_display(target, unit):
     return f"{target}{'' if unit == '%' else ' '}{unit}" if target not in (None, "") else ""
 
 
-def present_sla(snapshot):
-    """The terms of an SLA snapshot, ready for sla_terms.html (four queries)."""
-    directory = Directory(
-        team_slugs={snapshot.get("provider_team"), *snapshot.get("consumer_teams", [])} - {None},
-        service_slugs={snapshot.get("service")} - {None},
+def sla_directory(*snapshots):
+    """One Directory for every name the SLA snapshots use (four queries however many there are)."""
+    return Directory(
+        team_slugs={
+            slug
+            for snapshot in snapshots
+            for slug in (snapshot.get("provider_team"), *snapshot.get("consumer_teams", []))
+            if slug
+        },
+        service_slugs={snapshot.get("service") for snapshot in snapshots} - {None},
         with_categories=True,
     )
+
+
+def present_sla(snapshot, *, directory=None):
+    """The terms of an SLA snapshot, ready for sla_terms.html (four queries, none with a shared `directory`)."""
+    directory = directory or sla_directory(snapshot)
     service = directory.service(snapshot.get("service"))
     consumers = sorted((directory.team(slug) for slug in snapshot.get("consumer_teams", [])), key=str)
     return SlaTerms(

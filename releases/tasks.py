@@ -1,0 +1,41 @@
+"""Background work of the releases app, run by `manage.py db_worker`.
+
+Feed calendars are synced by a task that re-queues itself: after each run it
+enqueues the next one for SYNC_EVERY later, unless a run is already waiting. So
+the schedule keeps itself going once the first run is queued (`sync_calendars
+--schedule`, or `sync_due_calendars_task.enqueue()` from a shell). Each calendar
+still syncs only when its own sync_interval has passed (Calendar.is_due_for_sync).
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
+
+from releases.importing import sync_due_calendars
+
+SYNC_EVERY = timedelta(minutes=15)
+
+
+@task()
+def sync_due_calendars_task():
+    """Sync every feed calendar that is due, then queue the next run."""
+    try:
+        syncs = sync_due_calendars()
+    finally:
+        schedule_calendar_sync()
+    return [{"calendar": sync.calendar.name, "error": sync.error} for sync in syncs]
+
+
+def schedule_calendar_sync(now=None):
+    """Queue the next sync SYNC_EVERY from now, unless one is already waiting; the queued result, or None."""
+    if isinstance(sync_due_calendars_task.get_backend(), DatabaseBackend):
+        waiting = DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY, task_path=sync_due_calendars_task.module_path
+        )
+        if waiting.exists():
+            return None
+    return sync_due_calendars_task.using(run_after=(now or timezone.now()) + SYNC_EVERY).enqueue()
