@@ -1,6 +1,6 @@
 """The release and calendar pages: reading, filtering, entering by hand, permissions, and query counts."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -267,3 +267,35 @@ def test_a_release_manager_with_the_model_permission_manages_every_calendar(
     client.force_login(manager)
     calendar = make_calendar("Search releases", team=make_team("Discovery"))
     assert client.get(url("calendar_update", calendar.slug)).status_code == 200
+
+
+def test_uploading_a_calendar_file_imports_it_and_a_malformed_one_changes_nothing(
+    member_client, make_calendar, payments, time_machine
+):
+    from pathlib import Path
+
+    from releases.models import CalendarSync
+
+    time_machine.move_to(datetime(2026, 11, 29, 12, 0, tzinfo=UTC), tick=False)
+    files = Path(__file__).parent / "calendars"
+    calendar = make_calendar("Payments releases", team=payments)
+    upload_url = url("calendar_upload", calendar.slug)
+
+    with open(files / "google_calendar.ics", "rb") as upload:
+        response = member_client.post(upload_url, {"file": upload}, follow=True)
+    imported = Release.objects.filter(calendar=calendar).count()
+    assert imported > 0
+    assert f"{imported} added" in response.content.decode()
+
+    with open(files / "malformed_dtstart.ics", "rb") as upload:
+        response = member_client.post(upload_url, {"file": upload}, follow=True)
+    page = response.content.decode()
+    assert "Nothing was changed" in page and "DTSTART" in page and "Checkout 2026.12.1" in page
+    assert Release.objects.filter(calendar=calendar).count() == imported
+    assert CalendarSync.objects.filter(calendar=calendar).count() == 2
+
+
+def test_only_members_upload_to_a_calendar(reader_client, make_calendar, payments):
+    calendar = make_calendar("Payments releases", team=payments)
+    response = reader_client.post(url("calendar_upload", calendar.slug), {})
+    assert response.status_code == 403
