@@ -190,25 +190,18 @@ def _current_version(kind_key, moment):
 def review_due_dates(now=None):
     """Active SLAs and escalation matrices with the date their next review is due, soonest first.
 
-    Due is the current version's effective time plus the document's review cadence; a
-    document that has no version yet falls back to its own next_review_due.
-    Returns [(document, kind_key, version_number or None, due datetime)].
+    The due date is the document's own next_review_due (last review, or start, plus
+    its cadence): the same date the SLA list's "review overdue" filter uses.
+    Returns [(document, kind_key, current version number or None, due datetime)].
     """
     now = now or timezone.now()
-    since = now - FEED_HISTORY
     dues = []
     for model, kind_key in ((ServiceLevelAgreement, "sla"), (EscalationMatrix, "escalation_matrix")):
-        number, effective_at = _current_version(kind_key, now)
-        documents = model.objects.filter(status=AgreementStatus.ACTIVE).annotate(
-            current_number=number, current_effective_at=effective_at
-        )
-        for document in documents:
-            if document.current_effective_at is not None:
-                due = document.current_effective_at + timedelta(days=document.review_cadence_days)
-            else:
-                due = document.next_review_due
-            if due is not None and due >= since:
-                dues.append((document, kind_key, document.current_number, due))
+        number, _effective_at = _current_version(kind_key, now)
+        documents = model.objects.filter(
+            status=AgreementStatus.ACTIVE, next_review_due__gte=now - FEED_HISTORY
+        ).annotate(current_number=number)
+        dues.extend((document, kind_key, document.current_number, document.next_review_due) for document in documents)
     return sorted(dues, key=lambda row: (row[3], row[1], row[0].pk))
 
 
