@@ -25,3 +25,21 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.recipient}"
+
+
+class ReminderSent(models.Model):
+    """A reminder that went out: one per subject, recipient and day, so nobody is reminded twice a day."""
+
+    subject_key = models.CharField(max_length=100, help_text="What it is about, e.g. review-due:sla:7.")
+    recipient_key = models.CharField(max_length=100, help_text="Who was reminded, e.g. team:payments or user:12.")
+    day = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "subject_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_key", "recipient_key", "day"], name="reminder_once_a_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject_key} → {self.recipient_key} on {self.day}"

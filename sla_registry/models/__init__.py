@@ -6,6 +6,7 @@ from sla_registry.models.escalation import (
     check_escalation_levels,
 )
 from sla_registry.models.governed import GovernedDocument
+from sla_registry.models.measurements import Measurement, PeriodicReview, ReviewOutcome
 from sla_registry.models.services import CustomerJourney, Service
 from sla_registry.models.slas import Objective, ResponseTarget, ServiceLevelAgreement
 from sla_registry.models.taxonomy import IncidentCategory, Severity
@@ -17,10 +18,13 @@ __all__ = [
     "EscalationStep",
     "GovernedDocument",
     "IncidentCategory",
+    "Measurement",
     "Objective",
+    "PeriodicReview",
     "PlaybookStep",
     "ResponseTarget",
     "Responsibility",
+    "ReviewOutcome",
     "Service",
     "ServiceLevelAgreement",
     "Severity",
