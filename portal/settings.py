@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "portal",
     "portal.audit",
     "portal.notifications",
+    "portal.search",
     "approvals",
     "sla_registry",
     "reviews",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("portal.search.urls")),
     path("", include("approvals.urls")),
     path("", include("reviews.urls")),
     path("", include("releases.urls")),

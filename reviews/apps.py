@@ -7,6 +7,9 @@ class ReviewsConfig(AppConfig):
 
     def ready(self):
         from approvals.registry import register
+        from portal.search.registry import register_adapters
+        from reviews import search
         from reviews.documents import ReviewKind
 
         register(ReviewKind())
+        register_adapters(*search.ADAPTERS)
