@@ -55,6 +55,7 @@ from django.utils import timezone
 from icalendar.prop import vBroken
 
 from approvals.exceptions import NotAllowed
+from portal.search.registry import mark_objects
 from releases.choices import ReleaseKind, ReleaseRisk, ReleaseStatus, RuleField, SyncSource
 from releases.models import Calendar, CalendarSync, Release, ReleaseChange
 from releases.scheduling import follow_releases
@@ -501,6 +502,7 @@ def _reconcile(calendar, events, *, window, source, acting_user, now):
     Release.objects.bulk_update(updated, IMPORTED_FIELDS, batch_size=BATCH_SIZE)
     through_rows = _write_services(created, updated, services_of)
     _write_history(created, updated, through_rows, user=user, reason=reason, when=updated_at)
+    mark_objects(Release, [release.pk for release in (*created, *updated)])  # bulk writes send no signals
     _follow(outcome, acting_user=acting_user)
 
     sync = CalendarSync.objects.create(

@@ -156,6 +156,11 @@ def mark(keys, *, using=DEFAULT_DB_ALIAS):
     _pending.setdefault(using, set()).update(keys)
 
 
+def mark_objects(model, pks, *, using=DEFAULT_DB_ALIAS):
+    """Mark the documents of these rows stale: for writes that send no signals (bulk_create, bulk_update)."""
+    mark([(kind, pk) for kind in _kinds_of(model) for pk in pks], using=using)
+
+
 def flush_pending(using=DEFAULT_DB_ALIAS):
     """Apply this transaction's pending marks now, so a search inside it reads its own writes."""
     connection = connections[using]

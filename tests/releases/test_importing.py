@@ -538,3 +538,13 @@ def test_a_feed_of_ten_thousand_events_imports_in_reasonable_time(make_calendar,
     assert Release.services.through.objects.filter(release__calendar=calendar).count() == 10_000
     assert len(sync.changes) == 100
     assert Release.objects.filter(calendar=calendar, kind=ReleaseKind.FREEZE).count() == 1_000
+
+
+def test_imported_releases_are_searchable_at_once(make_calendar, london, admin_actor):
+    from portal.search.backends import search
+
+    calendar = make_calendar(team=london)
+    run_import(calendar, "google_calendar.ics")
+    release = Release.objects.filter(calendar=calendar).order_by("pk").first()
+    hits = search(release.title, user=admin_actor).hits
+    assert release.get_absolute_url() in [hit.document.url for hit in hits]
