@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import oncall_views, views
+from portal import executive_views, oncall_views, views
+from portal.scorecards import team_scorecard
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +13,9 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("reviews.urls")),
     path("", include("releases.urls")),
+    path("executive/", executive_views.executive_summary_page, name="executive_summary"),
+    path("executive/export/<slug:table>.csv", executive_views.executive_export, name="executive_export"),
     path("services/<slug:slug>/oncall/", oncall_views.oncall_card, name="oncall_card"),
+    path("teams/<slug:slug>/scorecard/", team_scorecard, name="team_scorecard"),
     path("", include("sla_registry.urls")),
 ]

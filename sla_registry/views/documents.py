@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, time
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -26,6 +26,7 @@ from approvals.diff import field_differences
 from approvals.models import ChangeRequest, Decision, DocumentVersion
 from approvals.registry import content_hash, get_kind
 from sla_registry import forms
+from sla_registry.attainment import attainments
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import (
     EscalationMatrix,
@@ -40,10 +41,13 @@ from sla_registry.models import (
     Team,
 )
 from sla_registry.presentation import TERMS_TEMPLATES, present
+from sla_registry.review_cycle import is_periodic_review_write, periodic_reviews_of
 from sla_registry.views.common import PAGE_SIZE, DocumentLookupMixin, HistoryView
 
 # The largest version number a database integer column holds: anything above is no version.
 MAX_VERSION_NUMBER = 2**31 - 1
+# The latest periodic reviews shown on a document's page.
+PERIODIC_REVIEWS_SHOWN = 10
 
 
 # The pages of one governed document -------------------------------------------
@@ -144,6 +148,7 @@ class DocumentDetailView(DocumentPagesMixin, DetailView):
             )
             .select_related("author")
             .order_by("pk"),
+            "periodic_reviews": periodic_reviews_of(kind.key, document.pk)[:PERIODIC_REVIEWS_SHOWN],
         }
 
     def as_of(self, moment):
@@ -281,6 +286,13 @@ class DocumentHistoryView(DocumentPagesMixin, HistoryView):
     tab = "history"
     governed = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for change_set in context["change_sets"]:
+            if is_periodic_review_write(change_set):
+                change_set.governed = False  # the committee's review changes no term: not an unreviewed edit
+        return context
+
 
 # Service level agreements ----------------------------------------------------
 
@@ -322,6 +334,21 @@ class AgreementListView(ListView):
 
 class AgreementDetailView(AgreementPagesMixin, DocumentDetailView):
     template_name = "sla_registry/sla_detail.html"
+
+    def live(self):
+        """The live terms, plus each objective's attainment over its current window (two more queries).
+
+        Only the live page shows attainment: a past version's objectives were measured
+        against windows that have long since moved on.
+        """
+        prefetch_related_objects([self.object], "objectives")
+        measured = attainments([self.object])
+        return {
+            **super().live(),
+            "objective_attainments": [
+                measured[(self.object.pk, objective.indicator)] for objective in self.object.objectives.all()
+            ],
+        }
 
 
 class AgreementVersionsView(AgreementPagesMixin, DocumentVersionsView):

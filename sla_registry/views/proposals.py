@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.forms.formsets import DELETION_FIELD_NAME, all_valid
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,9 +27,9 @@ from approvals.choices import ChangeKind
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.permissions import access_change_request, revise_refusal
 from approvals.registry import content_hash, get_kind
-from sla_registry import forms
+from sla_registry import forms, review_cycle
 from sla_registry.choices import AgreementStatus
-from sla_registry.models import Team
+from sla_registry.models import ReviewOutcome, Team
 
 # "response_targets[1].time_to_restore", "steps[0]"
 ITEM_ERROR_KEY = re.compile(r"^(?P<list>\w+)\[(?P<index>\d+)\](?:\.(?P<field>\w+))?$")
@@ -82,16 +83,19 @@ class Editor:
         document = self._document(reference)
         snapshot = self.kind.snapshot(document)
         based_on = _based_on(self.kind, document, snapshot)
+        review = PeriodicReviewLink.from_request(request, document, ReviewOutcome.CHANGES_PROPOSED)
         return self._handle(
             request,
-            Proposal(self, request, document=snapshot),
-            save=lambda data, **change: actions.propose_change(
-                self.kind_key, document, data=data, acting_user=request.user, **change
+            Proposal(self, request, document=snapshot, change_initial=review.change_initial),
+            save=review.recording(
+                lambda data, **change: actions.propose_change(
+                    self.kind_key, document, data=data, acting_user=request.user, **change
+                )
             ),
             refused_url=document.get_absolute_url(),
             context={
                 "heading": f"Propose a change to {document}",
-                "intro": f"Proposing a change to {document.reference}, based on {based_on}.",
+                "intro": f"Proposing a change to {document.reference}, based on {based_on}.{review.intro}",
                 "cancel_url": document.get_absolute_url(),
             },
         )
@@ -104,16 +108,19 @@ class Editor:
             return redirect(document)
         retired = self.kind.retired(snapshot)
         based_on = _based_on(self.kind, document, snapshot)
+        review = PeriodicReviewLink.from_request(request, document, ReviewOutcome.RETIRE_PROPOSED)
         return self._handle(
             request,
-            Proposal(self, request, document=None),
-            save=lambda data, **change: actions.propose_change(
-                self.kind_key, document, change_kind=ChangeKind.RETIRE, acting_user=request.user, **change
+            Proposal(self, request, document=None, change_initial=review.change_initial),
+            save=review.recording(
+                lambda data, **change: actions.propose_change(
+                    self.kind_key, document, change_kind=ChangeKind.RETIRE, acting_user=request.user, **change
+                )
             ),
             refused_url=document.get_absolute_url(),
             context={
                 "heading": f"Retire {document}",
-                "intro": f"Proposing to retire {document.reference}, based on {based_on}.",
+                "intro": f"Proposing to retire {document.reference}, based on {based_on}.{review.intro}",
                 "cancel_url": document.get_absolute_url(),
                 "retirement_changes": self.kind.describe(snapshot, retired),
                 "required_teams": sorted(
@@ -330,6 +337,66 @@ def _revising(change_request, kind, noun):
     }[change_request.kind]
     based_on = f", based on version {change_request.base_version}" if change_request.base_version else ""
     return f"Revising {change_request.reference} (revision {change_request.revision}): {what}{based_on}."
+
+
+@dataclass(frozen=True)
+class PeriodicReviewLink:
+    """A proposal opened from the committee's periodic review (the Review due page adds ?periodic_review=1).
+
+    The review's note pre-fills the rationale; the review is recorded, linked to
+    the new change request, in the transaction that creates the request, so
+    there is never one without the other. Without the parameter it does nothing.
+    """
+
+    document: object = None
+    outcome: str = ""
+    user: object = None
+    note: str = ""
+
+    @classmethod
+    def from_request(cls, request, document, outcome):
+        if request.GET.get("periodic_review") != "1":
+            return cls()
+        return cls(document, outcome, request.user, request.GET.get("note", "").strip())
+
+    @property
+    def change_initial(self):
+        if not self.outcome:
+            return None
+        reference = self.document.reference
+        if self.outcome == ReviewOutcome.RETIRE_PROPOSED:
+            summary = f"Retire {reference} after its periodic review"
+        else:
+            summary = f"Changes from the periodic review of {reference}"
+        return {"summary": summary, "rationale": self.note}
+
+    @property
+    def intro(self):
+        if not self.outcome:
+            return ""
+        return (
+            f" It records the SLA committee's periodic review of {self.document.reference} "
+            f"({ReviewOutcome(self.outcome).label.lower()}); the rationale becomes the review's note."
+        )
+
+    def recording(self, save):
+        """`save` (which opens the change request), followed by recording the review it comes from."""
+        if not self.outcome:
+            return save
+
+        def save_and_record(data, **change):
+            with transaction.atomic():
+                change_request = save(data, **change)
+                review_cycle.record_periodic_review(
+                    self.document,
+                    outcome=self.outcome,
+                    note=change["rationale"],
+                    acting_user=self.user,
+                    change_request=change_request,
+                )
+            return change_request
+
+        return save_and_record
 
 
 SLA_EDITOR = Editor(

@@ -532,8 +532,9 @@ def test_version_page_query_counts(
     reference = changed.sla.reference
     # Besides what each line names: the session, the user and the navigation's approvals count.
     pages = [
-        # document, live snapshot (4), current version, open requests, terms (4)
-        (url("sla_detail", reference), 14, {}),
+        # document, live snapshot (4), current version, open requests, periodic reviews, terms (4),
+        # objectives and their measurements (attainment)
+        (url("sla_detail", reference), 17, {}),
         # document, version in force, latest version, terms (4)
         (url("sla_detail", reference), 10, {"at": "2026-10-01T08:30Z"}),
         # document, count, page of versions, their approvals
@@ -555,7 +556,8 @@ def test_version_page_query_counts(
 
 def test_matrix_version_page_query_counts(reader_client, django_assert_num_queries, versioned_matrix):
     reference = versioned_matrix.reference
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", reference), 13)
+    # the live page also lists the periodic reviews (one query)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", reference), 14)
     assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", reference), 9, at="2026-10-01T08:30Z")
     assert_queries(reader_client, django_assert_num_queries, url("matrix_versions", reference), 7)
     assert_queries(reader_client, django_assert_num_queries, url("matrix_version", reference, 1), 9)

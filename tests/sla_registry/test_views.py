@@ -17,6 +17,7 @@ from sla_registry.models import (
     CustomerJourney,
     EscalationStep,
     IncidentCategory,
+    Measurement,
     Objective,
     PlaybookStep,
     ResponseTarget,
@@ -969,6 +970,9 @@ def test_sla_list_queries(reader_client, django_assert_num_queries, make_team, m
 
 # A document's Terms tab renders its live snapshot: the document, the snapshot (4), its
 # current version, its open change requests, then the names the terms use (SLA 4, matrix 3).
+# The live SLA page also reads its objectives and, in one query whatever their number, their
+# measurements, to show each objective's attainment (sla_registry.attainment): 2 more; and the
+# document's latest periodic reviews (sla_registry.review_cycle): 1 more.
 # tests/sla_registry/test_versions.py pins the same pages with versions and open requests.
 
 
@@ -981,11 +985,26 @@ def test_sla_detail_queries(reader_client, django_assert_num_queries, make_team,
             "response_targets": [target(severities["SEV1"], 10, 20, 30, category=c) for c in categories],
         }
 
+    def measure(sla):
+        end = timezone.now() - timedelta(hours=1)
+        for objective in sla.objectives.all():
+            Measurement.objects.create(
+                sla=sla,
+                indicator=objective.indicator,
+                period_start=end - timedelta(days=1),
+                period_end=end,
+                good=9,
+                total=10,
+            )
+
     sla = make_sla(**rows(1))
-    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 14)
+    measure(sla)
+    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 17)
     actions.save_sla(sla, **rows(50), acting_user=None, reason="Many terms")
+    measure(sla)
     assert sla.response_targets.count() == 50
-    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 14)
+    assert Measurement.objects.filter(sla=sla).count() == 51
+    assert_queries(reader_client, django_assert_num_queries, url("sla_detail", sla.reference), 17)
 
 
 def test_matrix_list_queries(reader_client, django_assert_num_queries, make_team, make_service, make_matrix):
@@ -1002,7 +1021,7 @@ def test_matrix_detail_queries(
 ):
     teams = [make_team() for _ in range(7)]
     matrix = make_matrix(make_service(owner_team=teams[0]))
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 13)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 14)
 
     duties = [choice for choice, _ in Responsibility._meta.get_field("duty").choices]
     actions.save_escalation_matrix(
@@ -1022,7 +1041,7 @@ def test_matrix_detail_queries(
         acting_user=admin_actor,
         reason="Many steps",
     )
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 13)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", matrix.reference), 14)
 
 
 # Accessibility ---------------------------------------------------------------

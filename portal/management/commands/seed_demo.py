@@ -14,6 +14,8 @@ from tqdm import tqdm
 from releases.demo_seeding import ReleaseSeeder
 from reviews.demo_seeding import ReviewSeeder
 from sla_registry.demo_data import DEMO_PASSWORD, SYNTHETIC_UNITS_PER_SIZE
+from sla_registry.demo_measurements import seed_demo_measurements
+from sla_registry.demo_review_cycle import ReviewCycleSeeder
 from sla_registry.demo_seeding import DemoSeeder, demo_logins, login_table
 from sla_registry.models import Team
 
@@ -61,6 +63,8 @@ class Command(BaseCommand):
         releases = ReleaseSeeder(now=registry.now)
         with transaction.atomic():
             steps = [*registry.steps(), *reviews.steps(), *releases.steps()]
+            steps.append(("objective measurements", lambda: seed_demo_measurements(now=registry.now)))
+            steps += ReviewCycleSeeder(now=registry.now).steps()
             for _label, step in self._with_progress(steps, verbosity):
                 step()
 

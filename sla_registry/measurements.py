@@ -1,0 +1,268 @@
+"""The one write path for objective measurements: the CSV import now, an API endpoint later.
+
+`record_measurements(rows, source=…)` takes rows as `(where, values)` pairs, where
+`where` says where the row came from ("line 7", "row 3") and `values` maps the
+columns (sla, indicator, period_start, period_end, good, total) to text, as a
+CSV cell, or to typed values (datetime, date, int), as the demo seeder passes
+them. Every row is checked before anything is written; one bad row rejects the
+whole batch with every problem named by row and column ("line 7, column good:
+1200 is more than total 1000"). A period sent again replaces the one stored
+(same SLA, indicator, start and end).
+
+Rules worth knowing:
+- the SLA is named by its reference (SLA-0003) and must exist; the indicator must
+  be one of that SLA's current objectives, spelt as on the SLA page;
+- times are ISO 8601 with a time zone (Z or an offset); a bare date means
+  midnight UTC; a time without a zone is refused rather than guessed;
+- good and total are whole numbers, at least 0, good at most total. A total of
+  0 is allowed: a period without traffic is a fact monitoring can report, and
+  attainment simply gains nothing from it.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from django.db import transaction
+from django.utils.dateparse import parse_date, parse_datetime
+
+from sla_registry.models import Measurement, ServiceLevelAgreement
+
+COLUMNS = ("sla", "indicator", "period_start", "period_end", "good", "total")
+# PositiveBigIntegerField's largest value on every supported database.
+LARGEST_COUNT = 2**63 - 1
+WRITE_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class MeasurementError:
+    """One problem with one row: where it is, which column, and what is wrong."""
+
+    where: str
+    column: str | None
+    message: str
+
+    def __str__(self):
+        column = f", column {self.column}" if self.column else ""
+        return f"{self.where}{column}: {self.message}"
+
+
+class MeasurementsRejected(ValueError):
+    """The batch had problems, so nothing was written. `errors` lists each of them, in row order."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        count = len(self.errors)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''}; nothing was written.")
+
+
+@dataclass(frozen=True)
+class RecordedMeasurements:
+    """What a batch wrote: measurements created and replaced, and how many objectives they concern."""
+
+    created: int
+    replaced: int
+    objectives: int
+
+    @property
+    def total(self):
+        return self.created + self.replaced
+
+
+def numbered(rows, *, noun="row", start=1):
+    """(where, values) pairs for rows that carry no position of their own: ("row 1", …), ("row 2", …)."""
+    return ((f"{noun} {number}", values) for number, values in enumerate(rows, start=start))
+
+
+def _text(value):
+    return "" if value is None else str(value).strip()
+
+
+def _moment(value):
+    """(an aware datetime, None) or (None, why it is not one)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time.min, tzinfo=UTC)
+    else:
+        text = _text(value)
+        if not text:
+            return None, "is empty"
+        try:
+            # A bare date first: parse_datetime would read "2026-10-01" as a naive midnight.
+            day = parse_date(text) if len(text) <= 10 else None
+            moment = datetime.combine(day, time.min, tzinfo=UTC) if day else parse_datetime(text)
+            if moment is None:
+                return None, f"“{text}” is not an ISO 8601 date or date and time (2026-10-01T00:00:00Z)"
+        except ValueError:  # well formed but impossible, such as 2026-02-30
+            return None, f"“{text}” is not a date that exists"
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return None, f"“{_text(value)}” has no time zone: add Z for UTC or an offset such as +01:00"
+    try:
+        return moment.astimezone(UTC), None
+    except OverflowError:
+        return None, f"“{_text(value)}” is out of range"
+
+
+def _count(value):
+    """(a non-negative int, None) or (None, why it is not one)."""
+    if isinstance(value, bool):
+        return None, f"“{value}” is not a whole number"
+    if isinstance(value, int):
+        number = value
+    else:
+        text = _text(value)
+        if not text:
+            return None, "is empty"
+        sign = text[0] if text[0] in "+-" else ""
+        digits = text[len(sign) :]
+        if not (digits.isascii() and digits.isdigit()):
+            return None, f"“{text}” is not a whole number"
+        number = -int(digits) if sign == "-" else int(digits)
+    if number < 0:
+        return None, f"{number} is negative; counts of events start at 0"
+    if number > LARGEST_COUNT:
+        return None, f"{number} is too large"
+    return number, None
+
+
+def _objectives_listed(sla):
+    indicators = [objective.indicator for objective in sla.objectives.all()]
+    if not indicators:
+        return f"{sla.reference} has no objectives"
+    return f"{sla.reference}'s objectives are " + ", ".join(f"“{indicator}”" for indicator in indicators)
+
+
+def _load_slas(rows):
+    """The SLAs the rows name, with their objectives, in two queries."""
+    pks = set()
+    for _where, values in rows:
+        pk = ServiceLevelAgreement.pk_from_reference(_text(values.get("sla")))
+        if pk is not None and pk < 2**31:
+            pks.add(pk)
+    if not pks:
+        return {}
+    return {sla.pk: sla for sla in ServiceLevelAgreement.objects.filter(pk__in=pks).prefetch_related("objectives")}
+
+
+def validate_measurements(rows):
+    """Unsaved Measurements for `rows`, or MeasurementsRejected listing every problem (reads, never writes)."""
+    rows = list(rows)
+    slas = _load_slas(rows)
+    errors, measurements, first_seen = [], [], {}
+    for where, values in rows:
+        row_errors = []
+
+        def problem(column, message, where=where, row_errors=row_errors):
+            row_errors.append(MeasurementError(where, column, message))
+
+        missing = [column for column in COLUMNS if column not in values]
+        if missing:
+            problem(None, "missing " + ", ".join(missing))
+            errors.extend(row_errors)
+            continue
+
+        reference = _text(values["sla"])
+        sla = None
+        pk = ServiceLevelAgreement.pk_from_reference(reference)
+        if not reference:
+            problem("sla", "is empty")
+        elif pk is None:
+            problem("sla", f"“{reference}” is not an SLA reference such as SLA-0003")
+        else:
+            sla = slas.get(pk)
+            if sla is None:
+                problem("sla", f"there is no {reference.upper()}")
+
+        indicator = _text(values["indicator"])
+        if not indicator:
+            problem("indicator", "is empty")
+        elif sla is not None and indicator not in {objective.indicator for objective in sla.objectives.all()}:
+            problem("indicator", f"{sla.reference} has no objective “{indicator}”; {_objectives_listed(sla)}")
+
+        start, why = _moment(values["period_start"])
+        if why:
+            problem("period_start", why)
+        end, why = _moment(values["period_end"])
+        if why:
+            problem("period_end", why)
+        if start and end and end <= start:
+            problem(
+                "period_end",
+                f"the period ends at {end:%Y-%m-%d %H:%M:%S} UTC, which is not after its start "
+                f"({start:%Y-%m-%d %H:%M:%S} UTC)",
+            )
+
+        good, why = _count(values["good"])
+        if why:
+            problem("good", why)
+        total, why = _count(values["total"])
+        if why:
+            problem("total", why)
+        if good is not None and total is not None and good > total:
+            problem("good", f"{good} is more than total {total}")
+
+        if not row_errors and sla is not None:
+            key = (sla.pk, indicator, start, end)
+            if key in first_seen:
+                problem(None, f"repeats the period of {first_seen[key]} for {sla.reference} “{indicator}”")
+            else:
+                first_seen[key] = where
+        if row_errors:
+            errors.extend(row_errors)
+        elif not errors:  # once a row is bad nothing is written, so stop building
+            measurements.append(
+                Measurement(sla=sla, indicator=indicator, period_start=start, period_end=end, good=good, total=total)
+            )
+    if errors:
+        raise MeasurementsRejected(errors)
+    return measurements
+
+
+def _stored_keys(measurements):
+    """The (sla, indicator, start, end) keys among `measurements` already stored (one query)."""
+    if not measurements:
+        return set()
+    starts = [measurement.period_start for measurement in measurements]
+    stored = Measurement.objects.filter(
+        sla_id__in={measurement.sla_id for measurement in measurements},
+        period_start__gte=min(starts),
+        period_start__lte=max(starts),
+    ).values_list("sla_id", "indicator", "period_start", "period_end")
+    return set(stored)
+
+
+def record_measurements(rows, *, source):
+    """Validate every row, then write them all (or nothing) in one transaction; a period sent again is replaced.
+
+    Returns RecordedMeasurements; raises MeasurementsRejected, with nothing written, when any row is wrong.
+    """
+    measurements = validate_measurements(rows)
+    for measurement in measurements:
+        measurement.source = source
+    with transaction.atomic():
+        stored = _stored_keys(measurements)
+        for first in range(0, len(measurements), WRITE_BATCH):
+            Measurement.objects.bulk_create(
+                measurements[first : first + WRITE_BATCH],
+                update_conflicts=True,
+                unique_fields=["sla", "indicator", "period_start", "period_end"],
+                update_fields=["good", "total", "source", "recorded_at"],
+            )
+    keys = {(m.sla_id, m.indicator, m.period_start, m.period_end) for m in measurements}
+    replaced = len(keys & stored)
+    return RecordedMeasurements(
+        created=len(measurements) - replaced,
+        replaced=replaced,
+        objectives=len({(m.sla_id, m.indicator) for m in measurements}),
+    )
+
+
+__all__ = [
+    "COLUMNS",
+    "MeasurementError",
+    "MeasurementsRejected",
+    "RecordedMeasurements",
+    "numbered",
+    "record_measurements",
+    "validate_measurements",
+]
