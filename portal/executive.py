@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -368,11 +368,8 @@ def review_list_url(quarter, **filters):
 
 
 def documents_due_url():
-    """The committee's "Review due" page (issue 7, the review cycle), or the SLA list filtered before it exists."""
-    try:
-        return reverse("sla_registry:review_due")
-    except NoReverseMatch:
-        return f"{reverse('sla_registry:sla_list')}?review=overdue"
+    """The committee's "Review due" page."""
+    return reverse("sla_registry:review_due")
 
 
 def executive_url(quarter):
