@@ -31,7 +31,8 @@ class ServiceAdapter(SearchAdapter):
                 f"{service.get_tier_display()} tier service run by {service.owner_team.name}.",
                 f"Depends on {', '.join(dependencies)}." if dependencies else "",
             ],
-            # Placeholder until the on-call card exists: the service page, ranked first for the service's name.
+            # The service page; when the query is the service's name, the hit (ranked first) links the
+            # on-call card instead, with this page beside it (SearchDocument.oncall_url).
             "url": service.get_absolute_url(),
             "services": [_service(service)],
             "teams": [_team(service.owner_team)],

@@ -1,45 +1,67 @@
 """Ranked full-text search with bounded work, on SQLite FTS5 or PostgreSQL, chosen by connection.vendor.
 
-Ranking every match of a broad word ("latency" is in most incident documents)
-costs time in proportion to the matches. Here each query does a fixed amount
-of work, whatever the corpus size, in three candidate sets fetched by one SQL
-statement:
+Ranking every match of a broad word ("latency" is in most incident documents) costs time in proportion
+to the matches, so each query here does a bounded amount of work whatever the corpus size. Results come
+in three tiers, in this order:
 
-  0. an exact name: the service whose name is the query (one index lookup on
-     title_key), so a service's card is always the first hit for its name;
-  1. title matches: documents whose title holds every query term, the newest
-     TITLE_CANDIDATES of them, taken in index order (FTS5 rowid order, reverse;
-     PostgreSQL: the first rows a GIN bitmap scan of the title vector yields);
-  2. any matches: the newest BODY_CANDIDATES documents matching anywhere.
+  0. an exact name: the service whose name is the query (one index lookup on title_key), so a
+     service's on-call card is always the first hit for its name;
+  1. title matches: documents whose title holds every query term (at most TITLE_CANDIDATES);
+  2. any matches (at most BODY_CANDIDATES).
 
-Only those (at most 1 + 200 + 300) rows are scored: FTS5 bm25 with the title
-weighted 10× the body, PostgreSQL ts_rank with title weight A over body B.
-The final order is tier, then score: a document whose title says everything
-asked comes before one that mentions it in passing. When a set holds fewer
-rows than its limit it holds *every* match, so for specific queries (rare
-words, phrases, names: what an engineer types during an incident) the ranking
-is exact; only broad queries are approximated, by recency, which is what an
-incident responder wants from "latency" anyway.
+A typed prefix ("escal") is first expanded into the whole words it can finish as (SearchTerm), because
+both indexes answer a long prefix by merging the document lists of all its words before the first row.
 
-Filters (kind, service, team) and review visibility are applied inside each
-candidate set, so they never empty a page that has matches.
+SQLite: the title tier reads a title-only FTS5 table (title document lists are short) and is ranked by
+bm25. The body tier reads the whole-document table in rowid order, newest first, with `LIMIT` and no
+auxiliary function, so FTS5 stops after k matches; it is ranked by bm25 only when a probe (each word
+read up to SELECTIVE matches) shows every word is selective, since bm25 reads each phrase's whole
+document list. A phrase of common words is checked among the newest PHRASE_WINDOW documents holding its
+words.
+
+PostgreSQL: `LIMIT` without `ORDER BY` over a GIN bitmap scan reads only k heap rows; the heap is kept
+narrow (migration 0003) so those reads are cheap. When the planner's word frequencies say the query is
+broad, `gin_fuzzy_search_limit` (set for the statement only) also caps what each GIN scan collects;
+when they say it is selective, nothing is sampled, so a rare combination of common words is found.
+Phrases and exclusions need the stored vector, so they are checked on the few rows kept. Title matches
+are ranked by ts_rank; the body tier is ranked when it holds every match.
+
+When a tier holds fewer rows than its limit it holds every match, so for specific queries (rare words,
+phrases, names: what an engineer types during an incident) the ranking is exact; broad queries show a
+bounded, recent (SQLite) or table-order (PostgreSQL) selection, marked as "the best of more than N".
+Filters (kind, service, team) are applied inside each tier, so they never empty a page that has matches;
+review visibility too on SQLite, and once over the candidates on PostgreSQL (one plan for it, not three).
 """
 
+import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 
 from portal.search import schema
 from portal.search.models import SearchDocument
-from portal.search.query import excluded_tsquery, parse, to_fts5, to_tsquery
+from portal.search.query import Query, excluded_fts5, excluded_tsquery, expand, parse, to_fts5, to_tsquery
 from portal.search.registry import flush_pending
 from portal.search.snippets import snippet
 
 TITLE_CANDIDATES = 200
 BODY_CANDIDATES = 300
 PAGE_SIZE = 20
+SELECTIVE = 2000  # a word in at most this many documents is cheap to rank exactly
+MAX_PROBES = 12
+PHRASE_WINDOW = 2000  # documents holding a phrase's words, newest first, checked for the phrase itself
+PREFIX_EXPANSIONS = 24  # whole words a typed prefix stands for, shortest first
+GIN_FUZZY_LIMIT = 1000  # PostgreSQL: about how many rows one GIN scan may return
+PHRASE_CHECKS = 300  # PostgreSQL: rows whose stored vector is read to check a phrase or an exclusion
+# Set for the search statement only (see PostgresBackend): GIN's cap; no sequential scan, the one unbounded
+# plan; and no JIT, which the cost of a plan without sequential scans would otherwise trigger (a second of
+# compiling for a millisecond query).
+PG_SETTINGS = ["gin_fuzzy_search_limit", "enable_seqscan", "jit"]
+EXACT_MATCHES = 1000  # PostgreSQL: a query expected to match at most this many documents is answered exactly
+STATISTICS_SECONDS = 300  # PostgreSQL: how long the planner's word frequencies are reused
 
 EXACT, TITLE, BODY = 0, 1, 2
 
@@ -82,23 +104,41 @@ def _visibility(user):
     """SQL over alias d that keeps documents of restricted reviews only for those `visible_reviews` allows."""
     if user is not None and user.is_superuser:
         return "", []
+    if user is None or not user.is_authenticated:
+        return "NOT d.is_restricted", []
+    sql, params = _restricted_reviews_sql(connection.vendor, user.pk)
+    if sql is None:
+        return "NOT d.is_restricted", []
+    return f"(NOT d.is_restricted OR d.review_id IN ({sql}))", list(params)
+
+
+@lru_cache(maxsize=1024)
+def _restricted_reviews_sql(vendor, user_pk):
+    """The SQL of "restricted reviews this (non-superuser) user may see", compiled once per user and process.
+
+    Compiling the visible_reviews queryset costs several milliseconds of Python, more than the search
+    itself; the SQL depends only on the user's id (the database evaluates it afresh on every search),
+    so it is compiled once and reused.
+    """
+    from django.contrib.auth import get_user_model
+
     from reviews.models import PostIncidentReview
     from reviews.permissions import visible_reviews
 
-    if user is None or not user.is_authenticated:
-        return "NOT d.is_restricted", []
+    user = get_user_model()(pk=user_pk, is_superuser=False)
     try:
         allowed = visible_reviews(user, PostIncidentReview.objects.filter(is_restricted=True)).values("pk")
         sql, params = allowed.query.sql_with_params()
     except EmptyResultSet:
-        return "NOT d.is_restricted", []
-    return f"(NOT d.is_restricted OR d.review_id IN ({sql}))", list(params)
+        return None, ()
+    return sql, tuple(params)
 
 
 class Backend:
     contains = ""  # SQL function: position of a substring
 
-    def where(self, filters, user):
+    def where(self, filters, user, *, visibility=True):
+        """SQL conditions over alias d for the filters and (unless `visibility` is false) the user's access."""
         clauses, params = [], []
         if filters.kinds:
             clauses.append(f"d.kind IN ({', '.join(['%s'] * len(filters.kinds))})")
@@ -109,15 +149,33 @@ class Backend:
         if filters.team:
             clauses.append(f"{self.contains}(d.team_slugs, %s) > 0")
             params.append(f" {filters.team} ")
-        visibility, visibility_params = _visibility(user)
         if visibility:
-            clauses.append(visibility)
-            params += visibility_params
+            access, access_params = _visibility(user)
+            if access:
+                clauses.append(access)
+                params += access_params
         return clauses, params
 
-    def candidates(self, query, filters, user):
-        """[(document id, tier, score)], score higher is better, from one bounded statement."""
+    native_prefix_length = 0  # typed prefixes up to this length are read by the index itself, in order
+
+    def candidates(self, query, filters, user, expansions=None):
+        """[(document id, tier, score)], score higher is better, from a bounded amount of work."""
         raise NotImplementedError
+
+    def words_starting(self, cursor, prefix):
+        raise NotImplementedError
+
+    def expansions(self, query):
+        """{prefix Term: [whole words]} for the typed prefixes the index would otherwise merge in full."""
+        expansions = {}
+        wanted = [term for term in query.terms if term.prefix and len(term.tokens[-1]) > self.native_prefix_length]
+        if wanted:
+            with connection.cursor() as cursor:
+                for term in wanted:
+                    words = self.words_starting(cursor, term.tokens[-1])
+                    if words:  # an empty word table (never filled) must not hide matches: keep the native prefix
+                        expansions[term] = words
+        return expansions
 
     def optimize(self):
         """Compact the index after a bulk load."""
@@ -128,11 +186,24 @@ class Backend:
 
 
 class SqliteBackend(Backend):
+    """FTS5: a title-only table for the title tier, the whole-document table for the body tier.
+
+    FTS5 reads a document list lazily in rowid order, so `ORDER BY rowid DESC LIMIT k` with no
+    auxiliary function stops after k matches. bm25() is the expensive part: it counts each phrase's
+    documents by reading the phrase's whole document list, once per statement. So the body tier uses
+    bm25 only when every word of the query is selective (a probe, each word read up to SELECTIVE
+    matches, says so); otherwise it takes the newest matches. A phrase of common words costs position
+    checks on every document holding all its words, so then the body tier looks only among the newest
+    PHRASE_WINDOW documents holding the words (the title tier still sees every title).
+    """
+
     contains = "instr"
+    native_prefix_length = 3  # prefix='2 3': the index holds these prefixes as words of their own
 
     def optimize(self):
         with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+            for table in schema.SQLITE_FTS_TABLES:
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
     @contextmanager
     def bulk_load(self):
@@ -143,99 +214,256 @@ class SqliteBackend(Backend):
             yield
         finally:
             with connection.cursor() as cursor:
-                cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+                for table in schema.SQLITE_FTS_TABLES:
+                    cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
                 for statement in schema.SQLITE_TRIGGERS:
                     cursor.execute(statement)
 
-    def candidates(self, query, filters, user):
+    def words_starting(self, cursor, prefix):
+        cursor.execute(
+            "SELECT term FROM search_searchterm WHERE term >= %s AND term < %s ORDER BY length(term), term LIMIT %s",
+            [prefix, prefix + "\U0010ffff", PREFIX_EXPANSIONS],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+    def _all_selective(self, cursor, query, expansions):
+        """Whether every word the query reads has at most SELECTIVE documents (bm25 is then cheap)."""
+        tokens, native_prefix = set(), False
+        for term in query.terms:
+            for form, prefix in expand(term, expansions):
+                tokens.update(form)
+                native_prefix = native_prefix or prefix
+        # One statement whatever the answer, so a page's query count depends on the query, not the data.
+        tokens = sorted(tokens)[:MAX_PROBES]
+        probe = f"(SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH %s LIMIT {SELECTIVE + 1}))"
+        cursor.execute("SELECT " + ", ".join([probe] * len(tokens)), [f'"{token}"' for token in tokens])
+        counts = cursor.fetchone()
+        return not native_prefix and len(tokens) < MAX_PROBES and all(count <= SELECTIVE for count in counts)
+
+    def _phrase_window(self, cursor, query, expansions):
+        """The lowest rowid worth checking a phrase against, or None to check every document."""
+        if not any(len(form) > 1 for term in query.terms for form, _prefix in expand(term, expansions)):
+            return None
+        cursor.execute(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+            [to_fts5(query, expansions=expansions, loose_phrases=True), PHRASE_WINDOW - 1],
+        )
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+    def candidates(self, query, filters, user, expansions=None):
+        matching = to_fts5(query, expansions=expansions)
+        if matching is None:
+            return []
         clauses, params = self.where(filters, user)
         extra = "".join(f" AND {clause}" for clause in clauses)
-        # Without filters the FTS table is read alone; with them each candidate row is joined to its document.
-        join = " JOIN search_searchdocument d ON d.id = search_fts.rowid" if clauses else ""
-        stage = (
-            "SELECT * FROM (SELECT search_fts.rowid AS id, {tier} AS tier, -bm25(search_fts, 10.0, 1.0) AS score"
-            f" FROM search_fts{join} WHERE search_fts MATCH %s{extra}"
-            " ORDER BY search_fts.rowid DESC LIMIT {limit})"
-        )
-        sql = " UNION ALL ".join(
-            [
-                f"SELECT d.id, {EXACT}, 0.0 FROM search_searchdocument d"
-                f" WHERE d.kind = 'service' AND d.title_key = %s{extra}",
-                stage.format(tier=TITLE, limit=TITLE_CANDIDATES),
-                stage.format(tier=BODY, limit=BODY_CANDIDATES),
-            ]
-        )
-        arguments = [
-            query.name_key,
-            *params,
-            to_fts5(query, column="title"),
-            *params,
-            to_fts5(query),
-            *params,
-        ]
         with connection.cursor() as cursor:
+            exact = (
+                f"SELECT d.id, {EXACT}, 0.0 FROM search_searchdocument d"
+                f" WHERE d.kind = 'service' AND d.title_key = %s{extra}"
+            )
+            arguments = [query.name_key, *params]
+
+            # The title tier: every title holding all the terms (the newest TITLE_CANDIDATES), ranked by bm25.
+            title_join = " JOIN search_searchdocument d ON d.id = t.rowid" if clauses else ""
+            excluded = excluded_fts5(query)
+            title_exclusion = (
+                " AND NOT EXISTS (SELECT 1 FROM search_fts x WHERE search_fts MATCH %s AND x.rowid = t.rowid)"
+                if excluded
+                else ""
+            )
+            title = (
+                f"SELECT t.rowid, {TITLE}, -bm25(search_title_fts) FROM search_title_fts t{title_join}"
+                f" WHERE search_title_fts MATCH %s{title_exclusion}{extra}"
+                f" ORDER BY t.rowid DESC LIMIT {TITLE_CANDIDATES}"
+            )
+            arguments += [to_fts5(Query(groups=query.groups), expansions=expansions)]
+            arguments += [excluded] if excluded else []
+            arguments += params
+
+            # The body tier: ranked exactly when the words are selective, else the newest matches.
+            body_join = " JOIN search_searchdocument d ON d.id = f.rowid" if clauses else ""
+            if self._all_selective(cursor, query, expansions):
+                score, order, window = "-bm25(search_fts, 10.0, 1.0)", "3 DESC", None
+            else:
+                score, order, window = "0.0", "f.rowid DESC", self._phrase_window(cursor, query, expansions)
+            bounded = " AND f.rowid >= %s" if window is not None else ""
+            body = (
+                f"SELECT f.rowid, {BODY}, {score} FROM search_fts f{body_join}"
+                f" WHERE search_fts MATCH %s{bounded}{extra} ORDER BY {order} LIMIT {BODY_CANDIDATES}"
+            )
+            arguments += [matching, *([window] if window is not None else []), *params]
+
+            sql = " UNION ALL ".join([exact, f"SELECT * FROM ({title})", f"SELECT * FROM ({body})"])
             cursor.execute(sql, arguments)
             return cursor.fetchall()
 
 
 class PostgresBackend(Backend):
+    """Stored tsvectors with GIN indexes; every scan stops after k rows of a narrow heap.
+
+    A GIN bitmap scan with `LIMIT k` and no `ORDER BY` reads k heap rows, whatever the number of
+    matches; migration 0003 keeps the heap narrow (the big columns in TOAST), so those rows sit on few,
+    cached pages. When the planner's word frequencies say the query is broad, `gin_fuzzy_search_limit`
+    also caps what each GIN scan collects (a sample, for a query whose matches could not all be shown
+    anyway); when they say it is selective, nothing is sampled. For the one statement, sequential
+    scans (reading and parsing every stored vector) and JIT are off.
+    """
+
     contains = "strpos"
+    # A GIN prefix match collects every document of every word it could finish as; from 3 letters on the
+    # prefix is expanded (shortest words first, up to PREFIX_EXPANSIONS of them) instead.
+    native_prefix_length = 2
 
     def optimize(self):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE search_searchdocument")
+            cursor.execute("ANALYZE search_searchterm")
 
     @contextmanager
     def bulk_load(self):
-        indexes = [statement for statement in schema.POSTGRES_FORWARD if statement.startswith("CREATE INDEX")]
         with connection.cursor() as cursor:
-            cursor.execute("DROP INDEX IF EXISTS search_document_vector, search_document_title_vector")
+            cursor.execute(schema.POSTGRES_DROP_INDEXES)
         try:
             yield
         finally:
             with connection.cursor() as cursor:
-                for statement in indexes:
+                for statement in schema.POSTGRES_INDEXES:
                     cursor.execute(statement)
 
-    def candidates(self, query, filters, user):
-        clauses, params = self.where(filters, user)
+    def words_starting(self, cursor, prefix):
+        # Tokens are letters and digits only, so the prefix holds no LIKE wildcard; the primary key's
+        # varchar_pattern_ops index (which Django adds on PostgreSQL) serves the LIKE.
+        cursor.execute(
+            "SELECT term FROM search_searchterm WHERE term LIKE %s ORDER BY length(term), term LIMIT %s",
+            [prefix + "%", PREFIX_EXPANSIONS],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+    def candidates(self, query, filters, user, expansions=None):
+        matching = to_tsquery(query, with_exclusions=False, expansions=expansions)
+        if matching is None:
+            return []
+        clauses, params = self.where(filters, user, visibility=False)  # access is checked once, below
         extra = "".join(f" AND {clause}" for clause in clauses)
-        matching = to_tsquery(query, with_exclusions=False)
-        exclusion, exclusion_params = "", []
-        if query.excluded:
-            exclusion = " AND NOT (d.search_vector @@ to_tsquery('simple', %s))"
-            exclusion_params = [excluded_tsquery(query)]
-        # LIMIT inside the subqueries: rows are taken as the GIN bitmap scan yields them, and only
-        # those few hundred are ranked (ts_rank reads the whole stored vector of each row it ranks).
+        visibility, visibility_params = _visibility(user)
+        # Only GIN-answerable conditions inside the bounded scans: positions (phrases) and exclusions need
+        # each row's stored vector, read from TOAST, so they are checked on the few rows kept, not all.
+        loose = to_tsquery(query, with_exclusions=False, expansions=expansions, loose_phrases=True)
+        exact = to_tsquery(query, expansions=expansions)
+        recheck = loose != exact
+        # Few expected matches: no sampling, and every match is checked for its phrase. Many: a sample of
+        # about GIN_FUZZY_LIMIT rows per GIN scan, and PHRASE_CHECKS of them checked.
+        is_broad = self.estimated_matches(query, expansions) > EXACT_MATCHES
+        checks = PHRASE_CHECKS if is_broad else EXACT_MATCHES
+        checked = "WHERE c.search_vector @@ to_tsquery('simple', %s)" if recheck else ""
+        title_checked = "WHERE NOT (c.search_vector @@ to_tsquery('simple', %s))" if query.excluded else ""
+        # LIMIT without ORDER BY: a bitmap heap scan stops after k rows, so only k rows are read whatever
+        # the number of matches (they come in table order). The body tier is ranked when it holds every
+        # match; otherwise it is the first BODY_CANDIDATES matches, newest first.
         sql = f"""
-            SELECT d.id, {EXACT}, 0.0 FROM search_searchdocument d
-             WHERE d.kind = 'service' AND d.title_key = %s{extra}
-            UNION ALL
-            SELECT t.id, {TITLE}, ts_rank(t.title_vector, to_tsquery('simple', %s)) FROM (
-                SELECT d.id, d.title_vector FROM search_searchdocument d
-                 WHERE d.title_vector @@ to_tsquery('simple', %s){exclusion}{extra}
-                 LIMIT {TITLE_CANDIDATES}) t
-            UNION ALL
-            SELECT b.id, {BODY}, ts_rank(b.search_vector, to_tsquery('simple', %s)) FROM (
-                SELECT d.id, d.search_vector FROM search_searchdocument d
-                 WHERE d.search_vector @@ to_tsquery('simple', %s){exclusion}{extra}
-                 LIMIT {BODY_CANDIDATES}) b
+            WITH candidate AS (
+                SELECT d.id, {EXACT} AS tier, 0.0::real AS score, d.is_restricted, d.review_id
+                  FROM search_searchdocument d WHERE d.kind = 'service' AND d.title_key = %s{extra}
+                UNION ALL
+                SELECT t.id, {TITLE}, ts_rank(t.title_vector, to_tsquery('simple', %s)), t.is_restricted, t.review_id
+                  FROM (SELECT c.* FROM (
+                        SELECT d.id, d.title_vector, d.search_vector, d.is_restricted, d.review_id
+                          FROM search_searchdocument d
+                         WHERE d.title_vector @@ to_tsquery('simple', %s){extra} LIMIT {TITLE_CANDIDATES}) c
+                        {title_checked}) t
+                UNION ALL
+                SELECT b.id, {BODY}, CASE WHEN count(*) OVER () < {BODY_CANDIDATES}
+                       THEN ts_rank(b.search_vector, to_tsquery('simple', %s)) ELSE 0 END, b.is_restricted, b.review_id
+                  FROM (SELECT c.* FROM (
+                        SELECT d.id, d.search_vector, d.is_restricted, d.review_id FROM search_searchdocument d
+                         WHERE d.search_vector @@ to_tsquery('simple', %s){extra}
+                         LIMIT {checks if recheck else BODY_CANDIDATES}) c
+                        {checked} LIMIT {BODY_CANDIDATES}) b
+            )
+            SELECT d.id, d.tier, d.score FROM candidate d{" WHERE " + visibility if visibility else ""}
         """
-        arguments = [
-            query.name_key,
-            *params,
-            matching,
-            matching,
-            *exclusion_params,
-            *params,
-            matching,
-            matching,
-            *exclusion_params,
-            *params,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, arguments)
-            return cursor.fetchall()
+        arguments = [query.name_key, *params]
+        arguments += [matching, matching, *params, *([excluded_tsquery(query)] if query.excluded else [])]
+        arguments += [matching, loose, *params, *([exact] if recheck else [])]
+        arguments += visibility_params
+        fuzzy_limit = GIN_FUZZY_LIMIT if is_broad else 0
+        values = [str(fuzzy_limit), "off", "off"]
+        nested = connection.in_atomic_block
+        settings = (
+            f"SELECT {', '.join(f'current_setting({name!r})' for name in PG_SETTINGS)},"
+            f" {', '.join(f'set_config({name!r}, %s, true)' for name in PG_SETTINGS)}"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            # One round trip: the client-side-bound batch runs its statements in order, so the settings
+            # are in force when the search statement is planned and run.
+            cursor.execute(f"{settings}; {sql}", [*values, *arguments])
+            previous = cursor.fetchone()[: len(PG_SETTINGS)]
+            try:
+                cursor.nextset()
+                return cursor.fetchall()
+            finally:
+                if nested:  # SET LOCAL lasts until the outermost transaction ends: the caller's, here
+                    cursor.execute(
+                        f"SELECT {', '.join(f'set_config({name!r}, %s, true)' for name in PG_SETTINGS)}",
+                        list(previous),
+                    )
+
+    def estimated_matches(self, query, expansions):
+        """About how many documents match, from the planner's word frequencies (0 when there are none).
+
+        gin_fuzzy_search_limit samples each broad word's documents independently before an AND, so a
+        query whose words are each broad but rare together ("replication lag failover") would lose most
+        of its few matches to the sampling: such a query, expected to match few documents, runs exactly.
+        """
+        statistics = _word_frequencies()
+        if statistics is None:
+            return 0
+        documents, frequencies, floor = statistics
+
+        def form(tokens, prefix):  # a phrase as its words anywhere (what GIN reads), as if independent
+            share = 1.0
+            for token in tokens[:-1] if prefix else tokens:
+                share *= frequencies.get(token, floor)
+            return share
+
+        def term(item):
+            return min(1.0, sum(form(tokens, prefix) for tokens, prefix in expand(item, expansions)))
+
+        estimate = documents
+        for group in query.groups:
+            estimate *= min(1.0, sum(term(item) for item in group))
+        return estimate
+
+
+_frequencies_cache = {}
+
+
+def _word_frequencies():
+    """(documents, {word: share of documents holding it}, share assumed for any other word), or None.
+
+    Read from pg_stats (ANALYZE keeps the most common words of search_vector there, as the planner uses
+    them), and kept for STATISTICS_SECONDS per database.
+    """
+    key = connection.alias
+    cached = _frequencies_cache.get(key)
+    if cached and time.monotonic() - cached[0] < STATISTICS_SECONDS:
+        return cached[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs
+                 FROM pg_class c
+                 LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname
+                      AND s.attname = 'search_vector'
+                WHERE c.relname = 'search_searchdocument' AND c.relnamespace = current_schema()::regnamespace"""
+        )
+        row = cursor.fetchone()
+    statistics = None
+    if row and row[1] and row[0] > 0:
+        words, shares = row[1], row[2][: len(row[1])]
+        statistics = (row[0], dict(zip(words, shares, strict=True)), min(shares))
+    _frequencies_cache[key] = (time.monotonic(), statistics)
+    return statistics
 
 
 BACKENDS = {"sqlite": SqliteBackend(), "postgresql": PostgresBackend()}
@@ -246,6 +474,12 @@ def backend():
         return BACKENDS[connection.vendor]
     except KeyError:
         raise NotImplementedError(f"Search supports SQLite and PostgreSQL, not {connection.vendor}.") from None
+
+
+def candidates(query, filters, user):
+    """The bounded candidate rows for a parsed, non-empty query: (document id, tier, score)."""
+    engine = backend()
+    return engine.candidates(query, filters, user, expansions=engine.expansions(query))
 
 
 def rank(rows):
@@ -264,8 +498,7 @@ def search(text, *, user, filters=None, page=1, page_size=PAGE_SIZE):
     if not query:
         return results
     flush_pending()
-    filters = filters or Filters()
-    rows = backend().candidates(query, filters, user)
+    rows = candidates(query, filters or Filters(), user)
     ranked = rank(rows)
     results.total = len(ranked)
     title_rows = sum(1 for row in rows if row[1] == TITLE)

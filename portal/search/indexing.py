@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
-from portal.search.models import SearchDocument, slug_list
+from portal.search.models import SearchDocument, SearchTerm, slug_list
 from portal.search.query import tokens_of
 from portal.search.registry import adapter_for, adapters
 
@@ -43,6 +43,17 @@ def build_document(adapter, obj):
     )
 
 
+def record_words(documents, *, using=DEFAULT_DB_ALIAS):
+    """Add the words of `documents` to SearchTerm, which turns a typed prefix into whole words."""
+    words = set()
+    for document in documents:
+        words.update(tokens_of(document.title))
+        words.update(tokens_of(document.body))
+    SearchTerm.objects.using(using).bulk_create(
+        [SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True, batch_size=500
+    )
+
+
 def reindex(keys, *, using=DEFAULT_DB_ALIAS):
     """Make the documents for `keys` ((kind, object_id) pairs) match the database: rebuilt, or gone."""
     todo, seen = set(keys), set()
@@ -59,6 +70,7 @@ def reindex(keys, *, using=DEFAULT_DB_ALIAS):
                 documents = [build_document(adapter, obj) for obj in objects]
                 SearchDocument.objects.using(using).filter(kind=kind, object_id__in=ids).delete()
                 SearchDocument.objects.using(using).bulk_create(documents)
+                record_words(documents, using=using)
                 for obj in objects:
                     todo.update(key for key in adapter.related_keys(obj) if key not in seen)
 
@@ -75,12 +87,14 @@ def rebuild(*, progress=None, batch_size=500, using=DEFAULT_DB_ALIAS):
                 batch.append(build_document(adapter, obj))
                 if len(batch) >= batch_size:
                     SearchDocument.objects.using(using).bulk_create(batch)
+                    record_words(batch, using=using)
                     counts[kind] += len(batch)
                     if progress:
                         progress(len(batch))
                     batch = []
             if batch:
                 SearchDocument.objects.using(using).bulk_create(batch)
+                record_words(batch, using=using)
                 counts[kind] += len(batch)
                 if progress:
                     progress(len(batch))

@@ -7,6 +7,7 @@ itself stays plain so the ORM, bulk inserts and the admin work on both.
 """
 
 from django.db import models
+from django.urls import reverse
 
 
 class DocumentKind(models.TextChoices):
@@ -66,9 +67,32 @@ class SearchDocument(models.Model):
         return self.url
 
     @property
+    def oncall_url(self):
+        """A service's on-call card (a service document's slug list holds exactly its own slug)."""
+        slug = self.service_slugs.strip()
+        if self.kind != DocumentKind.SERVICE or not slug or " " in slug:
+            return ""
+        return reverse("oncall_card", args=[slug])
+
+    @property
     def service_names(self):
         return self.labels.get("services", [])
 
     @property
     def team_names(self):
         return self.labels.get("teams", [])
+
+
+class SearchTerm(models.Model):
+    """A word that occurs (or once occurred) in the index: how a typed prefix becomes the words it can finish as.
+
+    Both full-text indexes can match a prefix themselves, but only by merging the document lists of every
+    word it could finish as before returning the first row (O(matches)); expanding "escal" here into
+    "escalate OR escalation" keeps a prefix query as cheap as a word query. Words are only ever added:
+    a word no document holds any more expands to nothing that matches, which is harmless.
+    """
+
+    term = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self):
+        return self.term

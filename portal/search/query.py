@@ -118,20 +118,45 @@ def parse(text):
 # Rendering ------------------------------------------------------------------
 
 
-def to_fts5(query, *, column=None):
+def expand(term, expansions):
+    """The token sequences `term` stands for: itself, or, for a prefix with known endings, one per ending.
+
+    `expansions` maps a prefix Term to the whole words it can finish as (see models.SearchTerm); a prefix
+    term missing from it keeps its native prefix form.
+    """
+    words = (expansions or {}).get(term)
+    if not term.prefix or words is None:
+        return [(term.tokens, term.prefix)]
+    return [((*term.tokens[:-1], word), False) for word in words]
+
+
+def to_fts5(query, *, column=None, expansions=None, loose_phrases=False):
     """An FTS5 MATCH expression: every token double-quoted, so FTS5 syntax never comes from the user.
 
     With `column`, the positive terms must match in that column; exclusions always apply to the whole document.
+    `loose_phrases` asks only for a phrase's words, in any order and place: a cheap superset of the phrase.
+    An expanded prefix with no known ending matches nothing: the whole expression is then None.
     """
 
-    def term(term):
-        phrase = '"' + " ".join(term.tokens) + '"'
-        return phrase + " *" if term.prefix else phrase
+    def phrase(tokens, prefix, loose=False):
+        if loose and len(tokens) > 1:
+            return "(" + " AND ".join(f'"{token}"' for token in tokens) + ")"
+        text = '"' + " ".join(tokens) + '"'
+        return text + " *" if prefix else text
+
+    def term(item, loose=False):
+        forms = expand(item, expansions)
+        return " OR ".join(phrase(tokens, prefix, loose) for tokens, prefix in forms)
 
     def group(group):
-        return "(" + " OR ".join(term(item) for item in group) + ")"
+        alternatives = [term(item, loose_phrases) for item in group]
+        alternatives = [alternative for alternative in alternatives if alternative]
+        return "(" + " OR ".join(alternatives) + ")" if alternatives else None
 
-    expression = "(" + " AND ".join(group(item) for item in query.groups) + ")"
+    groups = [group(item) for item in query.groups]
+    if not groups or None in groups:
+        return None
+    expression = "(" + " AND ".join(groups) + ")"
     if column:
         expression = f"({{{column}}} : {expression})"
     for item in query.excluded:
@@ -139,19 +164,38 @@ def to_fts5(query, *, column=None):
     return expression
 
 
-def to_tsquery(query, *, with_exclusions=True):
-    """A to_tsquery('simple', …) expression; tokens are letters and digits only, single-quoted by us."""
+def excluded_fts5(query):
+    """The exclusions alone, OR-ed (a document matching this is dropped), or None."""
+    if not query.excluded:
+        return None
+    return " OR ".join('"' + " ".join(item.tokens) + '"' for item in query.excluded)
 
-    def term(term):
-        lexemes = [f"'{token}'" for token in term.tokens]
-        if term.prefix:
+
+def to_tsquery(query, *, with_exclusions=True, expansions=None, loose_phrases=False):
+    """A to_tsquery('simple', …) expression; tokens are letters and digits only, single-quoted by us.
+
+    `loose_phrases` asks only for a phrase's words (&, not <->): GIN answers that without reading any row.
+    None when an expanded prefix has no known ending (nothing can match).
+    """
+
+    def phrase(tokens, prefix):
+        lexemes = [f"'{token}'" for token in tokens]
+        if prefix:
             lexemes[-1] += ":*"
-        return "(" + " <-> ".join(lexemes) + ")" if len(lexemes) > 1 else lexemes[0]
+        joiner = " & " if loose_phrases else " <-> "
+        return "(" + joiner.join(lexemes) + ")" if len(lexemes) > 1 else lexemes[0]
+
+    def term(item):
+        return " | ".join(phrase(tokens, prefix) for tokens, prefix in expand(item, expansions))
 
     def group(group):
-        return "(" + " | ".join(term(item) for item in group) + ")"
+        alternatives = [alternative for alternative in (term(item) for item in group) if alternative]
+        return "(" + " | ".join(alternatives) + ")" if alternatives else None
 
-    expression = " & ".join(group(item) for item in query.groups)
+    groups = [group(item) for item in query.groups]
+    if not groups or None in groups:
+        return None
+    expression = " & ".join(groups)
     if with_exclusions and query.excluded:
         expression = f"({expression})" + "".join(f" & !{term(item)}" for item in query.excluded)
     return expression

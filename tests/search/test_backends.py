@@ -257,3 +257,21 @@ def test_backend_matches_the_database(registry):
     assert connection.vendor in {"sqlite", "postgresql"}
     assert search("ledger", user=None).hits  # anonymous sees unrestricted documents
     assert timedelta(0) == timedelta(0)
+
+
+def test_a_typed_prefix_finds_the_words_it_can_finish_as(registry, find):
+    from portal.search.models import SearchTerm
+
+    # Every indexed word is recorded, so "zebraf" is expanded to "zebrafish" before the index is read…
+    assert find("zebraf") == [f"{registry['matrix'].reference} API Gateway escalation"]
+    assert SearchTerm.objects.filter(term="zebrafish").exists()
+    # …and a word table that lost its words (never filled, restored from an old backup) hides nothing:
+    # the index's own prefix search answers instead.
+    SearchTerm.objects.all().delete()
+    assert find("zebraf") == [f"{registry['matrix'].reference} API Gateway escalation"]
+    assert find("bookkee") == ["Ledger"]
+
+
+def test_a_prefix_that_finishes_no_known_word_finds_nothing(registry, find):
+    assert find("zebrafishes") == []
+    assert find("ledger zzzzq") == []
