@@ -7,9 +7,8 @@ agreements, releases or reviews there are:
   1  the escalation matrix, with the version in force and the latest version number
   1  the SLAs of the service, each with the same
   1  the versions in force (their snapshots)
-  3  the matrix's names (present_matrix)
-  4  the SLAs' names, for all of them at once (one shared sla_directory)
-  1  the severities, for the selector
+  3  the teams, services and categories the matrix and the SLAs name (one snapshot_directory)
+  1  the severities, for the selector and the directory
   2  releases and freeze windows around the moment, and the services they concern
   1  the last three reviews, 1 the open action items (both through visible_reviews)
 
@@ -34,7 +33,7 @@ from reviews.models import ActionItem
 from reviews.permissions import visible_reviews
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import EscalationMatrix, Service, ServiceLevelAgreement, Severity
-from sla_registry.presentation import present_matrix, present_sla, sla_directory
+from sla_registry.presentation import present_matrix, present_sla, snapshot_directory
 
 DEFAULT_SEVERITY = "SEV1"
 # What changed recently, and what is about to: the releases an engineer should suspect or wait for.
@@ -156,6 +155,8 @@ def build_card(service, *, severity_key=DEFAULT_SEVERITY, at=None, user):
     wanted = [document.version_in_force_id for document in [matrix, *agreements] if document]
     versions = {version.pk: version for version in DocumentVersion.objects.filter(pk__in=[pk for pk in wanted if pk])}
 
+    # One directory for every name the matrix and the SLAs use (the severities are loaded already).
+    directory = snapshot_directory(*(version.snapshot for version in versions.values()), severities=severities)
     moment = _moment_text(at)
     if matrix is None:
         card.matrix_note = f"{service.name} has no escalation matrix."
@@ -170,7 +171,7 @@ def build_card(service, *, severity_key=DEFAULT_SEVERITY, at=None, user):
                 f"{matrix.reference} was {_status_label(status)} at {moment}: no escalation path was in force."
             )
         else:
-            card.matrix_terms = present_matrix(version.snapshot)
+            card.matrix_terms = present_matrix(version.snapshot, directory=directory)
             card.steps = _steps_of(card.matrix_terms, chosen)
             if not card.steps:
                 card.matrix_note = f"{matrix.reference} had no {chosen} escalation steps at {moment}."
@@ -187,7 +188,7 @@ def build_card(service, *, severity_key=DEFAULT_SEVERITY, at=None, user):
             card.agreement_notes.append(f"{agreement.reference} {title} was {_status_label(status)} at {moment}.")
             continue
         in_force.append((_version_used(agreement, version, "sla_registry:sla"), version.snapshot))
-    card.agreements = _present_agreements(in_force, chosen)
+    card.agreements = _present_agreements(in_force, chosen, directory)
 
     _add_releases(card, service)
     _add_reviews(card, service, user)
@@ -247,10 +248,8 @@ def _steps_of(terms, severity_key):
     return []
 
 
-def _present_agreements(in_force, severity_key):
-    """The SLAs in force, each with its targets of `severity_key`; one shared directory, so one SLA or twenty
-    cost the same queries."""
-    directory = sla_directory(*(snapshot for _, snapshot in in_force))
+def _present_agreements(in_force, severity_key, directory):
+    """The SLAs in force, each with its targets of `severity_key`, named through the card's one directory."""
     agreements = []
     for version, snapshot in in_force:
         terms = present_sla(snapshot, directory=directory)

@@ -58,12 +58,12 @@ def _by_slug(queryset, key="slug"):
 class Directory:
     """The registry rows a snapshot names, each model read in one query."""
 
-    def __init__(self, *, team_slugs, service_slugs, with_categories=False):
+    def __init__(self, *, team_slugs, service_slugs, with_categories=False, severities=None):
         self.teams = _by_slug(Team.objects.filter(slug__in=sorted(team_slugs)))
         self.services = _by_slug(
             Service.objects.filter(slug__in=sorted(service_slugs)).select_related("escalation_matrix")
         )
-        self.severities = _by_slug(Severity.objects.all(), key="key")
+        self.severities = _by_slug(Severity.objects.all() if severities is None else severities, key="key")
         self.categories = _by_slug(IncidentCategory.objects.all()) if with_categories else {}
 
     @staticmethod
@@ -138,23 +138,26 @@ def _target_display(target, unit):
     return f"{target}{'' if unit == '%' else ' '}{unit}" if target not in (None, "") else ""
 
 
-def sla_directory(*snapshots):
-    """One Directory for every name the SLA snapshots use (four queries however many there are)."""
+def snapshot_directory(*snapshots, severities=None):
+    """One Directory for every name the snapshots (SLAs, matrices, mixed) use: three or four queries however
+    many there are, three when the caller already holds the severities."""
+    team_slugs, service_slugs = set(), set()
+    for snapshot in snapshots:
+        children = (*snapshot.get("steps", []), *snapshot.get("responsibilities", []))
+        team_slugs |= {snapshot.get("owner_team"), snapshot.get("provider_team"), *snapshot.get("consumer_teams", [])}
+        team_slugs |= {child.get("team") for child in children}
+        service_slugs.add(snapshot.get("service"))
     return Directory(
-        team_slugs={
-            slug
-            for snapshot in snapshots
-            for slug in (snapshot.get("provider_team"), *snapshot.get("consumer_teams", []))
-            if slug
-        },
-        service_slugs={snapshot.get("service") for snapshot in snapshots} - {None},
+        team_slugs=team_slugs - {None},
+        service_slugs=service_slugs - {None},
         with_categories=True,
+        severities=severities,
     )
 
 
 def present_sla(snapshot, *, directory=None):
     """The terms of an SLA snapshot, ready for sla_terms.html (four queries, none with a shared `directory`)."""
-    directory = directory or sla_directory(snapshot)
+    directory = directory or snapshot_directory(snapshot)
     service = directory.service(snapshot.get("service"))
     consumers = sorted((directory.team(slug) for slug in snapshot.get("consumer_teams", [])), key=str)
     return SlaTerms(
@@ -261,15 +264,14 @@ def _information_to_bring(step):
     return [label for flag, label in wanted if step.get(flag)]
 
 
-def present_matrix(snapshot):
-    """The terms of an escalation-matrix snapshot, ready for matrix_terms.html (three queries)."""
+def present_matrix(snapshot, *, directory=None):
+    """The terms of an escalation-matrix snapshot, ready for matrix_terms.html (three queries, none with a
+    shared `directory`)."""
     steps = snapshot.get("steps", [])
     responsibilities = snapshot.get("responsibilities", [])
-    named_teams = {snapshot.get("owner_team")} | {item["team"] for item in (*steps, *responsibilities)}
-    directory = Directory(
-        team_slugs=named_teams - {None},
-        service_slugs={snapshot.get("service")} - {None},
-    )
+    if directory is None:
+        named_teams = {snapshot.get("owner_team")} | {item["team"] for item in (*steps, *responsibilities)}
+        directory = Directory(team_slugs=named_teams - {None}, service_slugs={snapshot.get("service")} - {None})
     # The snapshot lists steps by severity rank, then level: group them in that order.
     groups = []
     for step in steps:

@@ -532,4 +532,4 @@ def test_the_query_count_does_not_grow_with_the_data(
 
 
 # Session, user and the navigation's approval count; then the service and the card (see portal.oncall).
-QUERIES = 19
+QUERIES = 15
