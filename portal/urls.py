@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("portal.search.urls")),
+    path("", include("portal.audit.urls")),
     path("", include("approvals.urls")),
     path("", include("reviews.urls")),
     path("", include("releases.urls")),

@@ -1,0 +1,428 @@
+"""Every URL in the URLconf, requested by every kind of user, answers what the EXPECTED table says.
+
+The URL list is read from the URLconf itself (`get_resolver()`), so a new URL
+without a row in EXPECTED fails the test: decide who may open it, then add it.
+The admin's own pages (`admin:*`) are left to Django's admin, which lets in
+active staff only; the matrix keeps its index as the proof that it is wired up.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from approvals import actions as approval_actions
+from approvals.choices import ChangeKind, ChangeState
+from reviews.choices import ActionStatus
+from reviews.models import ActionItem
+from sla_registry.choices import TeamKind
+
+ROLES = ("anonymous", "member", "approver", "committee", "leadership", "superuser")
+
+# Common answers, one status per role in ROLES order.
+OPEN = (200,) * 6  # needs no login
+READ = (302, 200, 200, 200, 200, 200)  # every signed-in user reads it
+POST_ONLY = (302, 405, 405, 405, 405, 405)  # a form's target: GET is not allowed
+ADMIN_ONLY = (302, 403, 403, 403, 403, 200)  # registry edits: model permissions (the admin)
+STAFF_ONLY = (302, 302, 302, 302, 302, 200)  # the admin site sends non-staff to its own login
+PAYMENTS_MANAGES = (302, 403, 200, 403, 403, 200)  # Payments' releases and calendar: its members, the admin
+FEED = (403, 200, 200, 200, 200, 200)  # calendar programs cannot log in: 403 without a session or token
+AUTHOR_ONLY = (302, 302, 302, 302, 302, 302)  # a draft's editor: everyone but its author is sent back to it
+OVERSIGHT = (302, 403, 403, 200, 200, 200)  # the audit log: committee, leadership, the admin (and staff)
+HIDDEN = (302, 404, 200, 200, 200, 200)  # the restricted review: only Payments, committee, leadership
+HIDDEN_AUTHOR_ONLY = (302, 404, 302, 302, 302, 302)  # its editor: hidden from outsiders, author-only otherwise
+
+# url name -> expected status per role. The dataset: the "Payments API" service
+# of the Payments team, its SLA (SLA-…) and escalation matrix at version 1, a draft
+# change request of each by a Payments engineer, a review restricted to Payments,
+# a Payments release calendar and a hand-entered release. `member` is a plain
+# member of Checkout (a consumer of the SLA), `approver` approves for Payments,
+# `committee` approves for the SLA committee, `leadership` is in a leadership team.
+EXPECTED = {
+    "home": READ,
+    "healthz": OPEN,
+    "login": OPEN,
+    "logout": POST_ONLY,
+    "password_change": READ,
+    "password_change_done": READ,
+    "password_reset": OPEN,
+    "password_reset_done": OPEN,
+    "password_reset_confirm": OPEN,
+    "password_reset_complete": OPEN,
+    "admin:index": STAFF_ONLY,
+    "search:results": READ,
+    "audit:event_list": OVERSIGHT,
+    "approvals:change_request_list": READ,
+    "approvals:my_requests": READ,
+    "approvals:my_approvals": READ,
+    "approvals:change_request_detail": READ,
+    "approvals:submit": POST_ONLY,
+    "approvals:decide": POST_ONLY,
+    "approvals:withdraw": POST_ONLY,
+    "approvals:rebase": POST_ONLY,
+    "reviews:review_list": READ,
+    "reviews:review_create": READ,
+    "reviews:review_metrics": READ,
+    "reviews:review_detail": HIDDEN,
+    "reviews:review_update": HIDDEN_AUTHOR_ONLY,
+    "reviews:review_publish": POST_ONLY,
+    "reviews:review_reopen": POST_ONLY,
+    "reviews:action_item_list": READ,
+    "reviews:action_item_done": POST_ONLY,
+    "releases:release_list": READ,
+    "releases:release_create": READ,
+    "releases:release_detail": READ,
+    "releases:release_update": PAYMENTS_MANAGES,
+    "releases:release_link_change": POST_ONLY,
+    "releases:calendar_list": READ,
+    "releases:calendar_create": READ,
+    "releases:calendar_detail": READ,
+    "releases:calendar_update": PAYMENTS_MANAGES,
+    "releases:calendar_upload": POST_ONLY,
+    "releases:calendar_sync": POST_ONLY,
+    "releases:calendar_rules": PAYMENTS_MANAGES,
+    "releases:feed_all": FEED,
+    "releases:feed_governance": FEED,
+    "releases:feed_service": FEED,
+    "releases:feed_team": FEED,
+    "releases:service_timeline": READ,
+    "executive_summary": READ,
+    "executive_export": READ,
+    "oncall_card": READ,
+    "team_scorecard": READ,
+    "sla_registry:team_list": READ,
+    "sla_registry:team_create": ADMIN_ONLY,
+    "sla_registry:team_detail": READ,
+    "sla_registry:team_update": ADMIN_ONLY,
+    "sla_registry:team_history": READ,
+    "sla_registry:service_list": READ,
+    "sla_registry:service_create": ADMIN_ONLY,
+    "sla_registry:service_detail": READ,
+    "sla_registry:service_update": ADMIN_ONLY,
+    "sla_registry:service_history": READ,
+    "sla_registry:journey_list": READ,
+    "sla_registry:journey_create": ADMIN_ONLY,
+    "sla_registry:journey_detail": READ,
+    "sla_registry:journey_update": ADMIN_ONLY,
+    "sla_registry:journey_history": READ,
+    "sla_registry:taxonomy": READ,
+    "sla_registry:review_due": READ,
+    "sla_registry:periodic_review": POST_ONLY,
+    "sla_registry:severity_create": ADMIN_ONLY,
+    "sla_registry:severity_update": ADMIN_ONLY,
+    "sla_registry:category_create": ADMIN_ONLY,
+    "sla_registry:category_update": ADMIN_ONLY,
+    "sla_registry:sla_list": READ,
+    "sla_registry:sla_propose_new": READ,
+    "sla_registry:sla_revise": AUTHOR_ONLY,
+    "sla_registry:sla_propose": READ,
+    "sla_registry:sla_retire": READ,
+    "sla_registry:sla_detail": READ,
+    "sla_registry:sla_history": READ,
+    "sla_registry:sla_versions": READ,
+    "sla_registry:sla_version": READ,
+    "sla_registry:sla_compare": READ,
+    "sla_registry:matrix_list": READ,
+    "sla_registry:matrix_propose_new": READ,
+    "sla_registry:matrix_revise": AUTHOR_ONLY,
+    "sla_registry:matrix_propose": READ,
+    "sla_registry:matrix_retire": READ,
+    "sla_registry:matrix_detail": READ,
+    "sla_registry:matrix_history": READ,
+    "sla_registry:matrix_versions": READ,
+    "sla_registry:matrix_version": READ,
+    "sla_registry:matrix_compare": READ,
+}
+
+# How to fill the kwargs of each URL that has any, from the dataset.
+URL_KWARGS = {
+    "approvals:change_request_detail": lambda d: {"reference": d.sla_change.reference},
+    "approvals:submit": lambda d: {"reference": d.sla_change.reference},
+    "approvals:decide": lambda d: {"reference": d.sla_change.reference},
+    "approvals:withdraw": lambda d: {"reference": d.sla_change.reference},
+    "approvals:rebase": lambda d: {"reference": d.sla_change.reference},
+    "reviews:review_detail": lambda d: {"reference": d.review.reference},
+    "reviews:review_update": lambda d: {"reference": d.review.reference},
+    "reviews:review_publish": lambda d: {"reference": d.review.reference},
+    "reviews:review_reopen": lambda d: {"reference": d.review.reference},
+    "reviews:action_item_done": lambda d: {"pk": d.action_item.pk},
+    "releases:release_detail": lambda d: {"pk": d.release.pk},
+    "releases:release_update": lambda d: {"pk": d.release.pk},
+    "releases:release_link_change": lambda d: {"pk": d.release.pk},
+    "releases:calendar_detail": lambda d: {"slug": d.calendar.slug},
+    "releases:calendar_update": lambda d: {"slug": d.calendar.slug},
+    "releases:calendar_upload": lambda d: {"slug": d.calendar.slug},
+    "releases:calendar_sync": lambda d: {"slug": d.calendar.slug},
+    "releases:calendar_rules": lambda d: {"slug": d.calendar.slug},
+    "releases:feed_service": lambda d: {"slug": d.service.slug},
+    "releases:feed_team": lambda d: {"slug": d.provider.slug},
+    "releases:service_timeline": lambda d: {"slug": d.service.slug},
+    "executive_export": lambda d: {"table": "breaches"},
+    "oncall_card": lambda d: {"slug": d.service.slug},
+    "team_scorecard": lambda d: {"slug": d.provider.slug},
+    "password_reset_confirm": lambda d: {"uidb64": "MQ", "token": "set-password"},
+    "sla_registry:team_detail": lambda d: {"slug": d.provider.slug},
+    "sla_registry:team_update": lambda d: {"slug": d.provider.slug},
+    "sla_registry:team_history": lambda d: {"slug": d.provider.slug},
+    "sla_registry:service_detail": lambda d: {"slug": d.service.slug},
+    "sla_registry:service_update": lambda d: {"slug": d.service.slug},
+    "sla_registry:service_history": lambda d: {"slug": d.service.slug},
+    "sla_registry:journey_detail": lambda d: {"slug": d.journey.slug},
+    "sla_registry:journey_update": lambda d: {"slug": d.journey.slug},
+    "sla_registry:journey_history": lambda d: {"slug": d.journey.slug},
+    "sla_registry:periodic_review": lambda d: {"kind": "sla", "reference": d.sla.reference},
+    "sla_registry:severity_update": lambda d: {"key": "SEV1"},
+    "sla_registry:category_update": lambda d: {"slug": d.category.slug},
+    "sla_registry:sla_revise": lambda d: {"change_reference": d.sla_change.reference},
+    "sla_registry:sla_propose": lambda d: {"reference": d.sla.reference},
+    "sla_registry:sla_retire": lambda d: {"reference": d.sla.reference},
+    "sla_registry:sla_detail": lambda d: {"reference": d.sla.reference},
+    "sla_registry:sla_history": lambda d: {"reference": d.sla.reference},
+    "sla_registry:sla_versions": lambda d: {"reference": d.sla.reference},
+    "sla_registry:sla_version": lambda d: {"reference": d.sla.reference, "number": 1},
+    "sla_registry:sla_compare": lambda d: {"reference": d.sla.reference},
+    "sla_registry:matrix_revise": lambda d: {"change_reference": d.matrix_change.reference},
+    "sla_registry:matrix_propose": lambda d: {"reference": d.matrix.reference},
+    "sla_registry:matrix_retire": lambda d: {"reference": d.matrix.reference},
+    "sla_registry:matrix_detail": lambda d: {"reference": d.matrix.reference},
+    "sla_registry:matrix_history": lambda d: {"reference": d.matrix.reference},
+    "sla_registry:matrix_versions": lambda d: {"reference": d.matrix.reference},
+    "sla_registry:matrix_version": lambda d: {"reference": d.matrix.reference, "number": 1},
+    "sla_registry:matrix_compare": lambda d: {"reference": d.matrix.reference},
+}
+
+# The admin's own pages are Django's (staff only, tested by Django); only the index is in the matrix.
+SKIPPED_NAMESPACES = {"admin"}
+KEPT_FROM_SKIPPED = {"admin:index"}
+
+
+def url_names(resolver=None, namespace=""):
+    """Every named URL pattern as "namespace:name" (unnamed ones as "<unnamed …>", so they fail loudly)."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}{pattern.name or f'<unnamed {pattern.pattern}>'}"
+
+
+def matrix_url_names():
+    names = []
+    for name in url_names():
+        if name.split(":", 1)[0] in SKIPPED_NAMESPACES and name not in KEPT_FROM_SKIPPED:
+            continue
+        if name not in names:
+            names.append(name)
+    return names
+
+
+@dataclass
+class Dataset:
+    provider: object
+    service: object
+    journey: object
+    category: object
+    sla: object
+    matrix: object
+    sla_change: object
+    matrix_change: object
+    review: object
+    action_item: object
+    calendar: object
+    release: object
+    author: object  # the Payments engineer who wrote the change requests and the review
+    users: dict  # role -> user (None for anonymous)
+
+
+@pytest.fixture
+def dataset(
+    governed_sla, propose_acknowledge, make_matrix, make_journey, make_category, make_team, make_user,
+    make_review, make_calendar, make_release, admin_actor,
+):  # fmt: skip
+    governed = governed_sla
+    service = governed.sla.service
+    matrix = make_matrix(service)
+    approval_actions.record_baseline_version(matrix, acting_user=admin_actor)
+    sla_change = propose_acknowledge(governed, 10)
+    matrix_change = approval_actions.propose_change(
+        "escalation_matrix",
+        matrix,
+        change_kind=ChangeKind.RETIRE,
+        summary="Retire the Payments escalation",
+        rationale="Folded into the platform matrix.",
+        acting_user=governed.author,
+    )
+    review = make_review(
+        [service],
+        title="Leaked card-processing credentials",
+        is_restricted=True,
+        restricted_to=[governed.provider],
+        action_items=[ActionItem(title="Rotate the keys", owner_team=governed.provider)],
+        acting_user=governed.author,
+    )
+    release = make_release("Payments 4.2", services=[service], starts_in=timedelta(days=1))
+    calendar = make_calendar("Payments releases", team=governed.provider)
+    leadership = make_team("Leadership", kind=TeamKind.LEADERSHIP)
+    users = {
+        "anonymous": None,
+        "member": make_user("checkout.member", teams=[governed.consumer]),
+        "approver": governed.approvers[governed.provider],
+        "committee": governed.approvers[governed.committee],
+        "leadership": make_user("leadership.member", teams=[leadership]),
+        "superuser": admin_actor,
+    }
+    admin_actor.is_staff = True
+    admin_actor.save(update_fields=["is_staff"])
+    return Dataset(
+        provider=governed.provider,
+        service=service,
+        journey=make_journey("Pay for an order", services=[service]),
+        category=make_category(),
+        sla=governed.sla,
+        matrix=matrix,
+        sla_change=sla_change,
+        matrix_change=matrix_change,
+        review=review,
+        action_item=review.action_items.get(),
+        calendar=calendar,
+        release=release,
+        author=governed.author,
+        users=users,
+    )
+
+
+def build_url(name, data):
+    fill = URL_KWARGS.get(name)
+    return reverse(name, kwargs=fill(data) if fill else None)
+
+
+def clients(data):
+    """One logged-in test client per role."""
+    result = {}
+    for role in ROLES:
+        client = Client()
+        if data.users[role] is not None:
+            client.force_login(data.users[role])
+        result[role] = client
+    return result
+
+
+def missing_expectations(expected):
+    return [f"add an expected answer for {name} to EXPECTED" for name in matrix_url_names() if name not in expected]
+
+
+def test_a_url_without_an_expected_answer_fails_the_matrix():
+    assert missing_expectations(EXPECTED) == []
+    without_home = {name: answer for name, answer in EXPECTED.items() if name != "home"}
+    assert missing_expectations(without_home) == ["add an expected answer for home to EXPECTED"]
+    stale = sorted(set(EXPECTED) - set(matrix_url_names()))
+    assert not stale, f"EXPECTED names URLs that no longer exist: {stale}"
+
+
+def _has_parameters(name):
+    """reverse() without kwargs fails exactly when the route has parameters."""
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return True
+    return False
+
+
+def test_every_url_with_parameters_has_a_way_to_fill_them():
+    need = [name for name in matrix_url_names() if name not in URL_KWARGS and _has_parameters(name)]
+    assert not need, f"add a URL_KWARGS entry for {need}"
+
+
+class PostForms(HTMLParser):
+    """Each <form method="post"> of a page, with whether it carries a non-empty csrfmiddlewaretoken."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms = []  # [action, has_token]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "get").lower() == "post":
+            self.forms.append([attrs.get("action") or "(this page)", False])
+        elif tag == "input" and attrs.get("name") == "csrfmiddlewaretoken" and self.forms and attrs.get("value"):
+            self.forms[-1][1] = True
+
+
+@pytest.mark.django_db
+def test_permission_matrix(dataset):
+    """Every URL as every role answers as EXPECTED; and every POST form on the pages served carries a CSRF token.
+
+    One pass (one dataset, one request per URL and role) keeps it fast.
+    """
+    missing = missing_expectations(EXPECTED)
+    assert not missing, "\n".join(missing)
+    by_role = clients(dataset)
+    wrong, forms, untokened = [], 0, []
+    for name in matrix_url_names():
+        url = build_url(name, dataset)
+        answers = []
+        for role in ROLES:
+            response = by_role[role].get(url)
+            answers.append(response.status_code)
+            if role == "anonymous" and response.status_code == 302:
+                login = reverse("admin:login") if name.startswith("admin:") else reverse("login")
+                assert urlsplit(response["Location"]).path == login, f"{url} sends anonymous elsewhere"
+            if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+                parser = PostForms()
+                parser.feed(response.content.decode())
+                forms += len(parser.forms)
+                untokened += [f"{role} {url}: form to {action}" for action, token in parser.forms if not token]
+        if tuple(answers) != EXPECTED[name]:
+            wrong.append(f"{name} {url}: expected {EXPECTED[name]}, got {tuple(answers)}")
+    assert not wrong, "answers differ from EXPECTED:\n" + "\n".join(wrong)
+    assert not untokened, "POST forms without a CSRF token:\n" + "\n".join(untokened)
+    # Log out, approve, propose, withdraw, upload...: the pages are full of POST forms.
+    assert forms > 100
+
+
+@pytest.mark.django_db
+def test_the_author_opens_the_editors_everyone_else_is_sent_back_from(dataset):
+    """The AUTHOR_ONLY rows above: the 302s are a refusal, not a broken page."""
+    author = Client()
+    author.force_login(dataset.author)
+    superuser = clients(dataset)["superuser"]
+    for name in ("sla_registry:sla_revise", "sla_registry:matrix_revise", "reviews:review_update"):
+        url = build_url(name, dataset)
+        assert author.get(url).status_code == 200, url
+        refused = superuser.get(url, follow=True)
+        assert refused.status_code == 200
+        assert refused.redirect_chain and refused.redirect_chain[-1][0] != url
+
+
+@pytest.mark.django_db
+def test_a_post_without_a_csrf_token_is_refused(dataset):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(dataset.author)
+    change = dataset.sla_change
+    targets = [
+        reverse("logout"),
+        reverse("approvals:withdraw", kwargs={"reference": change.reference}),
+        reverse("reviews:action_item_done", kwargs={"pk": dataset.action_item.pk}),
+        reverse("releases:release_link_change", kwargs={"pk": dataset.release.pk}),
+    ]
+    for url in targets:
+        response = client.post(url, {"comment": "no token"})
+        assert response.status_code == 403, url
+        assert b"CSRF verification failed" in response.content
+    # Nothing happened: still logged in, the request still a draft, the action item still open.
+    assert client.get(reverse("home")).status_code == 200
+    change.refresh_from_db()
+    assert change.state == ChangeState.DRAFT
+    dataset.action_item.refresh_from_db()
+    assert dataset.action_item.status == ActionStatus.OPEN
+
+    # The same log-out with the token the page set goes through.
+    client.get(reverse("home"))
+    response = client.post(reverse("logout"), {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
