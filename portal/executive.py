@@ -33,12 +33,11 @@ from portal.templatetags.portal import duration
 from releases.choices import ReleaseKind, ReleaseRisk
 from releases.models import Release
 from reviews.choices import OPEN_ACTION_STATUSES
+from reviews.figures import attach_figures, pinned_prefetch
 from reviews.forms import QuarterField, quarter_bounds, quarter_of
-from reviews.metrics import IncidentMetrics, IncidentTimes
+from reviews.metrics import METRICS, IncidentMetrics, IncidentTimes, median_of
 from reviews.models import INCIDENT_TIMES, ActionItem
 from reviews.permissions import visible_reviews
-from reviews.views.common import attach_figures, pinned_prefetch
-from reviews.views.reading import METRICS, median_of
 from sla_registry.attainment import objectives_below_target
 from sla_registry.choices import AgreementStatus, ServiceTier
 from sla_registry.models import EscalationMatrix, ServiceLevelAgreement, Severity

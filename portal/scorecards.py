@@ -26,10 +26,10 @@ from approvals.choices import ChangeState
 from approvals.models import Decision, RequiredApproval
 from approvals.permissions import visible_change_requests
 from reviews.choices import OPEN_ACTION_STATUSES
+from reviews.figures import attach_figures, reviews_with_figures_prefetched
 from reviews.forms import QuarterField, quarter_bounds, quarter_of, recent_quarters
 from reviews.models import ActionItem, PostIncidentReview
 from reviews.permissions import visible_reviews
-from reviews.views.common import attach_figures, reviews_with_figures_prefetched
 from sla_registry.attainment import Attainment
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import EscalationMatrix, Measurement, ServiceLevelAgreement, Team

@@ -12,6 +12,7 @@ A response target is checked against the matching measure. A business-hours
 target counts only the provider team's working hours over the same interval.
 """
 
+import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -122,3 +123,31 @@ def check_targets(times, severity, category, sla_snapshot, working_week):
             )
         )
     return checks
+
+
+# Summaries over many incidents ---------------------------------------------------
+
+METRICS = (
+    ("time_to_detect", "Time to detect"),
+    ("time_to_acknowledge", "Time to acknowledge"),
+    ("time_to_restore", "Time to restore"),
+    ("time_to_resolve", "Time to resolve"),
+)
+
+
+def _seconds(values):
+    return sorted(value.total_seconds() for value in values if value is not None)
+
+
+def median_of(values):
+    seconds = _seconds(values)
+    return timedelta(seconds=statistics.median(seconds)) if seconds else None
+
+
+def p90_of(values):
+    seconds = _seconds(values)
+    if not seconds:
+        return None
+    if len(seconds) == 1:
+        return timedelta(seconds=seconds[0])
+    return timedelta(seconds=statistics.quantiles(seconds, n=10, method="inclusive")[-1])

@@ -1,45 +1,15 @@
-"""What the review pages share: figures for many reviews at once, and readable links.
-
-A list reads the provider teams' working weeks once for the whole page and hands
-them to reviews.figures.review_figures, so every page keeps a fixed number of
-queries however many reviews it shows.
-"""
+"""What the review pages share: pins shown before saving, readable links (figures for many reviews at once
+live in reviews.figures)."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Prefetch
 
 from approvals.actions import version_in_force
-from reviews.figures import review_figures, working_weeks
-from reviews.models import PinnedVersion, PostIncidentReview
+from reviews.models import PinnedVersion
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import Service
 
 PAGE_SIZE = 25
-
-
-def pinned_prefetch():
-    return Prefetch("pinned_versions", queryset=PinnedVersion.objects.select_related("service", "version"))
-
-
-def reviews_with_figures_prefetched(queryset=None):
-    """Reviews with what their figures and list rows read, in a fixed number of queries."""
-    queryset = PostIncidentReview.objects.all() if queryset is None else queryset
-    return queryset.select_related("severity", "category").prefetch_related(
-        Prefetch("services", queryset=Service.objects.select_related("owner_team")),
-        pinned_prefetch(),
-    )
-
-
-def attach_figures(reviews):
-    """Set `review.figures` on reviews fetched with reviews_with_figures_prefetched (one more query)."""
-    reviews = list(reviews)
-    weeks = working_weeks([row for review in reviews for row in review.pinned_versions.all()])
-    for review in reviews:
-        review.figures = review_figures(review, review.pinned_versions.all(), weeks)
-        # A drill rehearses the response: its checks are shown, never counted as breaches.
-        review.counted_breaches = [] if review.is_drill else review.figures.breaches
-    return reviews
 
 
 def pins_in_memory(review, services):

@@ -5,9 +5,7 @@ access_review), so a restricted review is absent from lists and a 404 for those
 who may not see it. Each page reads with a fixed number of queries.
 """
 
-import statistics
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -22,17 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals.models import ChangeRequest
 from reviews import actions, forms
 from reviews.choices import OPEN_ACTION_STATUSES, ReviewStatus
-from reviews.figures import review_figures
+from reviews.figures import attach_figures, review_figures, reviews_with_figures_prefetched
+from reviews.metrics import METRICS, median_of, p90_of
 from reviews.models import ActionItem, PostIncidentReview
 from reviews.permissions import access_review, visible_reviews
-from reviews.views.common import PAGE_SIZE, attach_figures, link_lines, reviews_with_figures_prefetched
-
-METRICS = (
-    ("time_to_detect", "Time to detect"),
-    ("time_to_acknowledge", "Time to acknowledge"),
-    ("time_to_restore", "Time to restore"),
-    ("time_to_resolve", "Time to resolve"),
-)
+from reviews.views.common import PAGE_SIZE, link_lines
 
 ANALYSIS = (
     "trigger",
@@ -205,24 +197,6 @@ def action_item_done(request, pk):
 
 
 # Incident metrics -------------------------------------------------------------------
-
-
-def _seconds(values):
-    return sorted(value.total_seconds() for value in values if value is not None)
-
-
-def median_of(values):
-    seconds = _seconds(values)
-    return timedelta(seconds=statistics.median(seconds)) if seconds else None
-
-
-def p90_of(values):
-    seconds = _seconds(values)
-    if not seconds:
-        return None
-    if len(seconds) == 1:
-        return timedelta(seconds=seconds[0])
-    return timedelta(seconds=statistics.quantiles(seconds, n=10, method="inclusive")[-1])
 
 
 @dataclass
