@@ -18,6 +18,9 @@ from portal.templatetags.portal import duration
 
 # Fields every save touches; showing them as "changed" says nothing.
 VOLATILE_FIELDS = {"updated_at", "next_review_due", "position"}
+# Fields that record governance itself, not the terms: the committee's periodic review sets them
+# without a change request, so a write touching only them is no unreviewed edit.
+BOOKKEEPING_FIELDS = {"last_reviewed_at"}
 GROUPING_WINDOW = timedelta(seconds=5)
 # Writes made by an applied change request carry its reference as their reason.
 CHANGE_REQUEST_REASON = re.compile(r"^CR-\d+")
@@ -35,6 +38,7 @@ class FieldChange:
     label: str
     old: str
     new: str
+    name: str = ""
 
 
 @dataclass
@@ -78,8 +82,18 @@ class ChangeSet:
         return self.reason[len(reference) :] if reference else self.reason
 
     @property
+    def is_bookkeeping(self):
+        """Only governance bookkeeping changed (a periodic review's last-reviewed time), no term."""
+        return all(
+            item.row.history_type == "~" and all(change.name in BOOKKEEPING_FIELDS for change in item.changes)
+            for item in self.items
+        )
+
+    @property
     def is_unreviewed(self):
-        return self.change_request_reference is None if self.governed else not self.reason
+        if self.governed:
+            return self.change_request_reference is None and not self.is_bookkeeping
+        return not self.reason
 
 
 class RelatedNames:
@@ -135,7 +149,7 @@ def _changes(row, previous, related_names):
             old = _display(model_field, change.old, related_names)
             new = _display(model_field, change.new, related_names)
         if old != new:
-            changes.append(FieldChange(str(model_field.verbose_name).capitalize(), old, new))
+            changes.append(FieldChange(str(model_field.verbose_name).capitalize(), old, new, change.field))
     return changes
 
 

@@ -43,8 +43,6 @@ from sla_registry.models import EscalationMatrix, PeriodicReview, ReviewOutcome,
 REVIEW_WINDOW_DAYS = 14
 # Every history reason a periodic review writes starts with this.
 REVIEW_REASON_PREFIX = "Reviewed, "
-# The History tab's label of the one field a periodic review writes.
-LAST_REVIEWED_LABEL = "Last reviewed at"
 
 CHANGE_KIND_OF_OUTCOME = {
     ReviewOutcome.CHANGES_PROPOSED: ChangeKind.CHANGE,
@@ -151,18 +149,6 @@ def review_reason(outcome, note, change_request=None):
         return f"{REVIEW_REASON_PREFIX}no change: {note}"
     proposed = "changes" if outcome == ReviewOutcome.CHANGES_PROPOSED else "retirement"
     return f"{REVIEW_REASON_PREFIX}{proposed} proposed in {change_request.reference}: {note}"
-
-
-def is_periodic_review_write(change_set):
-    """Whether a History tab change set is a periodic review: only the document's last-reviewed time changed.
-
-    Such a write does not change the terms, so it needs no change request and is
-    not flagged as an unreviewed edit.
-    """
-    return change_set.reason.startswith(REVIEW_REASON_PREFIX) and all(
-        item.row.history_type == "~" and all(change.label == LAST_REVIEWED_LABEL for change in item.changes)
-        for item in change_set.items
-    )
 
 
 def _check_change_request(document, kind, outcome, change_request):

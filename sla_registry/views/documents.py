@@ -41,7 +41,7 @@ from sla_registry.models import (
     Team,
 )
 from sla_registry.presentation import TERMS_TEMPLATES, present
-from sla_registry.review_cycle import is_periodic_review_write, periodic_reviews_of
+from sla_registry.review_cycle import periodic_reviews_of
 from sla_registry.views.common import PAGE_SIZE, DocumentLookupMixin, HistoryView
 
 # The largest version number a database integer column holds: anything above is no version.
@@ -285,13 +285,6 @@ class DocumentHistoryView(DocumentPagesMixin, HistoryView):
     template_name = "sla_registry/document_history.html"
     tab = "history"
     governed = True
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        for change_set in context["change_sets"]:
-            if is_periodic_review_write(change_set):
-                change_set.governed = False  # the committee's review changes no term: not an unreviewed edit
-        return context
 
 
 # Service level agreements ----------------------------------------------------
