@@ -7,17 +7,15 @@ from releases.models import Release
 from sla_registry.models import Service
 
 
+def freezes_during(start, end, services):
+    """Scheduled freeze windows of any of `services` in force at some moment between start and end."""
+    return Release.objects.scheduled().freeze_windows().overlapping(start, end).filter(services__in=services).distinct()
+
+
 def freezes_at(moment, service_slugs):
-    """Scheduled freeze windows in force at `moment` for any of the services (or for every service)."""
+    """Scheduled freeze windows in force at `moment` for any of the services named, with their services."""
     services = Service.objects.filter(slug__in=service_slugs)
-    return list(
-        Release.objects.scheduled()
-        .freeze_windows()
-        .overlapping(moment, moment)
-        .filter(services__in=services)
-        .distinct()
-        .prefetch_related("services")
-    )
+    return list(freezes_during(moment, moment, services).prefetch_related("services"))
 
 
 def freeze_window_warnings(change_request):

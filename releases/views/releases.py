@@ -14,6 +14,7 @@ from approvals.models import ChangeRequest
 from approvals.permissions import visible_change_requests
 from releases import actions
 from releases.forms import LinkChangeRequestForm, ReleaseFilterForm, ReleaseForm
+from releases.freeze import freezes_during
 from releases.models import Release
 from releases.permissions import can_add_release, can_edit_release
 from releases.scheduling import make_effective_with_release
@@ -79,13 +80,7 @@ class ReleaseDetailView(DetailView):
         )
         freezes = []
         if release.kind != "freeze":
-            freezes = list(
-                Release.objects.scheduled()
-                .freeze_windows()
-                .overlapping(release.starts_at, release.ends_at)
-                .filter(services__in=services)
-                .distinct()
-            )
+            freezes = list(freezes_during(release.starts_at, release.ends_at, services))
         return super().get_context_data(
             services=services,
             links=links,
