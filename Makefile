@@ -8,12 +8,13 @@ PORT ?= 8000
 DEV_ENV := DEBUG=1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-postgres lint format clean-db
+.PHONY: help install run test test-postgres api-check lint format clean-db
 
 help:
 	@echo "make run            set up .venv, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test           run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make test-postgres  run the suite against the PostgreSQL on 127.0.0.1:5432"
+	@echo "make api-check      serve a seeded portal and check the live API against its schema (schemathesis)"
 	@echo "make lint           ruff lint and format check"
 	@echo "make format         apply ruff's fixes and formatting"
 	@echo "make clean-db       delete the development database under var/"
@@ -45,6 +46,9 @@ test: $(INSTALLED)
 
 test-postgres: $(INSTALLED)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sla_portal} $(BIN)/pytest
+
+api-check: $(INSTALLED)
+	.ci/api-schema-check
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

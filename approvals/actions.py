@@ -27,6 +27,18 @@ def _portal_link(path):
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
 
 
+def _webhook_data(change_request, **fields):
+    """Structured fields of a change request's event, for webhook receivers (portal.notifications.webhooks)."""
+    document_id = change_request.document_id
+    return {
+        "change_request": change_request.reference,
+        "kind": change_request.document_kind,
+        "document": change_request.governed_kind.reference_of(document_id) if document_id else None,
+        "restricted": bool((change_request.proposed or {}).get("is_restricted")),
+        **fields,
+    }
+
+
 def _locked(change_request):
     """Lock the request's document, then the request, and return the request fresh.
 
@@ -216,6 +228,7 @@ def submit_change_request(change_request, *, acting_user):
             f"Review it: {_portal_link(change_request.get_absolute_url())}"
         ),
         teams=list(required),
+        data=_webhook_data(change_request, required_teams=sorted(str(team) for team in required)),
     )
     return change_request
 
@@ -267,6 +280,8 @@ def decide_change_request(change_request, team, *, verdict, comment="", acting_u
             f"{_portal_link(change_request.get_absolute_url())}"
         ),
         users=[change_request.author],
+        concerned_teams=[team],
+        data=_webhook_data(change_request, team=str(team), verdict=verb, comment=comment.strip()),
     )
     if verdict == Verdict.REJECT:
         change_request.state = ChangeState.REJECTED
@@ -378,6 +393,7 @@ def _apply(change_request, *, acting_user):
         body=f"{change_request.summary}\n\n{_portal_link(change_request.get_absolute_url())}",
         teams=required_teams,
         users=[change_request.author],
+        data=_webhook_data(change_request, version=version.number, content_hash=version.content_hash),
     )
     siblings = ChangeRequest.objects.filter(document_kind=kind.key, document_id=document.pk, state__in=OPEN_STATES)
     behind = Q(base_version__lt=version.number) | Q(base_version__isnull=True)
@@ -403,6 +419,7 @@ def _mark_stale(change_request, *, acting_user, current_version):
             f"{change_request.base_version}. Rebase it: {_portal_link(change_request.get_absolute_url())}"
         ),
         users=[change_request.author],
+        data=_webhook_data(change_request, base_version=change_request.base_version, current_version=current_version),
     )
     return change_request
 
@@ -452,6 +469,7 @@ def reschedule_change_request(change_request, *, effective_at, effective_with=""
             subject=f"{change_request.reference} now takes effect at {when}",
             body=f"{effective_with or 'Rescheduled'}.\n\n{_portal_link(change_request.get_absolute_url())}",
             users=[change_request.author],
+            data=_webhook_data(change_request, effective_at=effective_at, effective_with=effective_with),
         )
     return change_request
 

@@ -47,6 +47,7 @@ class Reminder:
     body: str
     teams: list = field(default_factory=list)
     users: list = field(default_factory=list)
+    data: dict = field(default_factory=dict)  # structured fields for webhook receivers
 
     def __str__(self):
         return f"{self.subject} → {self.recipient_label}"
@@ -77,6 +78,13 @@ def review_due_reminders(now):
                     f"{_link(document.get_absolute_url())}\nEverything due: {review_page}"
                 ),
                 teams=[team],
+                data={
+                    "kind": item.kind_key,
+                    "document": document.reference,
+                    "due": item.due,
+                    "overdue": item.is_overdue,
+                    "team": team.slug,
+                },
             )
         )
     return reminders
@@ -101,11 +109,13 @@ def action_item_reminders(now):
         )
         common = {"category": ACTION_ITEM_OVERDUE, "subject_key": f"action-item-overdue:{item.pk}"}
         common.update(event="action_item.overdue", subject=subject, body=body)
+        data = {"review": item.review.reference, "action_item": item.pk, "title": item.title, "due": item.due_date}
         reminders.append(
             Reminder(
                 recipient_key=f"team:{item.owner_team.slug}",
                 recipient_label=item.owner_team.name,
                 teams=[item.owner_team],
+                data={**data, "team": item.owner_team.slug},
                 **common,
             )
         )
@@ -148,7 +158,16 @@ def _send_once(reminder, day):
                 )
         except IntegrityError:
             return False
-        notify(reminder.event, subject=reminder.subject, body=reminder.body, teams=reminder.teams, users=reminder.users)
+        notify(
+            reminder.event,
+            subject=reminder.subject,
+            body=reminder.body,
+            teams=reminder.teams,
+            users=reminder.users,
+            data=reminder.data,
+            # The assignee's copy is the same event as the team's: webhooks hear it once, with the team's.
+            webhooks=bool(reminder.teams),
+        )
     return True
 
 

@@ -51,7 +51,13 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal",
+    "portal.api",
     "portal.audit",
     "portal.notifications",
     "portal.search",
@@ -217,6 +223,65 @@ RELEASES_FEEDS_MAY_BE_INTERNAL = env_bool("RELEASES_FEEDS_MAY_BE_INTERNAL", DEBU
 # `manage.py db_worker`, reading tasks from the database: no extra service.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 GUARDIAN_RAISE_403 = True
+
+# REST API under /api/v1/: personal tokens (django-rest-knox, stored as SHA-512
+# digests, expiring) for automation, the session for the browser; signed in for
+# everything; paginated, filtered and ordered the same way on every resource.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+KNOX_TOKEN_MODEL = "api.ApiToken"
+# knox's own migrations create its default token table even when the model is swapped
+# for ours, leaving a table no model owns (PostgreSQL then refuses to truncate users
+# in tests). Its only model is swapped out, so the app needs no migrations here.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=90),
+    "AUTO_REFRESH": False,
+    "TOKEN_PREFIX": "slap_",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SLA Portal API",
+    "DESCRIPTION": (
+        "The registry of SLAs, escalation matrices and post-incident reviews, and the change requests that "
+        "govern them. Authenticate with a personal token from your profile page: `Authorization: Token <token>`. "
+        "Governed documents are read-only: change them by proposing a change request."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AgreementStatus": "sla_registry.choices.AgreementStatus",
+        "Channel": "sla_registry.choices.Channel",
+        "TeamKind": "sla_registry.choices.TeamKind",
+        "ServiceTier": "sla_registry.choices.ServiceTier",
+        "ChangeKind": "approvals.choices.ChangeKind",
+        "ChangeState": "approvals.choices.ChangeState",
+        "ReviewStatus": "reviews.choices.ReviewStatus",
+        "ActionKind": "reviews.choices.ActionKind",
+        "ActionStatus": "reviews.choices.ActionStatus",
+        "ReleaseKind": "releases.choices.ReleaseKind",
+        "LowMediumHigh": "releases.choices.ReleaseRisk",  # a release's risk and an action item's priority
+        "ReleaseStatus": "releases.choices.ReleaseStatus",
+    },
+}
+# How long a POST's Idempotency-Key is remembered.
+API_IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import executive_views, oncall_views, views
+from portal.api import views as api_views
 from portal.scorecards import team_scorecard
 
 urlpatterns = [
@@ -9,6 +10,10 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("portal.api.urls")),
+    path("profile/", api_views.profile, name="profile"),
+    path("profile/tokens/<str:token_key>/revoke/", api_views.revoke_token, name="revoke_token"),
+    path("", include("portal.notifications.urls")),
     path("", include("portal.search.urls")),
     path("", include("portal.audit.urls")),
     path("", include("approvals.urls")),

@@ -11,13 +11,11 @@ nothing here writes.
 """
 
 from collections import defaultdict
-from datetime import UTC, datetime, time
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.views.generic import DetailView, ListView
 
 from approvals.actions import latest_version, version_in_force
@@ -25,6 +23,7 @@ from approvals.choices import OPEN_STATES, Verdict
 from approvals.diff import field_differences
 from approvals.models import ChangeRequest, Decision, DocumentVersion
 from approvals.registry import content_hash, get_kind
+from portal.moments import parse_moment
 from sla_registry import forms
 from sla_registry.attainment import attainments
 from sla_registry.choices import AgreementStatus
@@ -94,30 +93,6 @@ class DocumentPagesMixin(DocumentLookupMixin):
             terms_template=TERMS_TEMPLATES[self.kind.key],
             **kwargs,
         )
-
-
-def parse_moment(text):
-    """An aware datetime from what a person or a date picker sends, or None.
-
-    Accepts ISO 8601 with an offset or Z, a date picker's naive "2026-10-01T09:00"
-    and a bare date (midnight); a naive value is read in the current time zone.
-    """
-    try:
-        moment = parse_datetime(text)
-        if moment is None:
-            day = parse_date(text)
-            moment = datetime.combine(day, time.min) if day else None
-    except ValueError:  # well formed but impossible, such as 2026-02-30
-        return None
-    if moment is None:
-        return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:  # the year 9999 and beyond, once converted
-        return None
-    return moment
 
 
 class DocumentDetailView(DocumentPagesMixin, DetailView):

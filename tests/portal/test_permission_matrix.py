@@ -17,6 +17,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from approvals import actions as approval_actions
 from approvals.choices import ChangeKind, ChangeState
+from portal.notifications.actions import create_subscription
 from reviews.choices import ActionStatus
 from reviews.models import ActionItem
 from sla_registry.choices import TeamKind
@@ -35,6 +36,13 @@ AUTHOR_ONLY = (302, 302, 302, 302, 302, 302)  # a draft's editor: everyone but i
 OVERSIGHT = (302, 403, 403, 200, 200, 200)  # the audit log: committee, leadership, the admin (and staff)
 HIDDEN = (302, 404, 200, 200, 200, 200)  # the restricted review: only Payments, committee, leadership
 HIDDEN_AUTHOR_ONLY = (302, 404, 302, 302, 302, 302)  # its editor: hidden from outsiders, author-only otherwise
+# The REST API answers for itself: 401 without credentials, never a redirect to the login page.
+API_READ = (401, 200, 200, 200, 200, 200)
+API_POST_ONLY = (401, 405, 405, 405, 405, 405)  # a transition: GET is not allowed
+API_NEEDS_PARAMETERS = (401, 400, 400, 400, 400, 400)  # a diff without ?from=&to=
+API_HIDDEN = (401, 404, 200, 200, 200, 200)  # the restricted review
+API_HIDDEN_NEEDS_PARAMETERS = (401, 404, 400, 400, 400, 400)
+API_NOT_FOUND = (401, 404, 404, 404, 404, 404)  # a version the draft review does not have yet
 
 # url name -> expected status per role. The dataset: the "Payments API" service
 # of the Payments team, its SLA (SLA-…) and escalation matrix at version 1, a draft
@@ -136,6 +144,60 @@ EXPECTED = {
     "sla_registry:matrix_versions": READ,
     "sla_registry:matrix_version": READ,
     "sla_registry:matrix_compare": READ,
+    "notifications:webhook_list": (302, 403, 200, 200, 403, 200),
+    "notifications:webhook_create": (302, 403, 200, 200, 403, 200),
+    "notifications:webhook_detail": (302, 404, 200, 404, 404, 200),
+    "notifications:webhook_test": POST_ONLY,
+    "notifications:webhook_deactivate": POST_ONLY,
+    "notifications:delivery_retry": POST_ONLY,
+    "profile": READ,
+    "revoke_token": POST_ONLY,
+    "api:api-root": API_READ,
+    "api:schema": OPEN,
+    "api:docs": OPEN,
+    "api:search": API_READ,
+    "api:team-list": API_READ,
+    "api:team-detail": API_READ,
+    "api:service-list": API_READ,
+    "api:service-detail": API_READ,
+    "api:journey-list": API_READ,
+    "api:journey-detail": API_READ,
+    "api:severity-list": API_READ,
+    "api:severity-detail": API_READ,
+    "api:category-list": API_READ,
+    "api:category-detail": API_READ,
+    "api:sla-list": API_READ,
+    "api:sla-detail": API_READ,
+    "api:sla-versions": API_READ,
+    "api:sla-version": API_READ,
+    "api:sla-diff": API_NEEDS_PARAMETERS,
+    "api:sla-measurements": API_POST_ONLY,
+    "api:sla-openslo": API_READ,
+    "api:escalation-matrix-list": API_READ,
+    "api:escalation-matrix-detail": API_READ,
+    "api:escalation-matrix-versions": API_READ,
+    "api:escalation-matrix-version": API_READ,
+    "api:escalation-matrix-diff": API_NEEDS_PARAMETERS,
+    "api:escalation-matrix-pagerduty": API_READ,
+    "api:change-request-list": API_READ,
+    "api:change-request-detail": API_READ,
+    "api:change-request-revise": API_POST_ONLY,
+    "api:change-request-submit": API_POST_ONLY,
+    "api:change-request-approve": API_POST_ONLY,
+    "api:change-request-reject": API_POST_ONLY,
+    "api:change-request-withdraw": API_POST_ONLY,
+    "api:change-request-rebase": API_POST_ONLY,
+    "api:review-list": API_READ,
+    "api:review-detail": API_HIDDEN,
+    "api:review-versions": API_HIDDEN,
+    "api:review-version": API_NOT_FOUND,
+    "api:review-diff": API_HIDDEN_NEEDS_PARAMETERS,
+    "api:action-item-list": API_READ,
+    "api:action-item-detail": API_HIDDEN,
+    "api:calendar-list": API_READ,
+    "api:calendar-detail": API_READ,
+    "api:release-list": API_READ,
+    "api:release-detail": API_READ,
 }
 
 # How to fill the kwargs of each URL that has any, from the dataset.
@@ -193,6 +255,41 @@ URL_KWARGS = {
     "sla_registry:matrix_versions": lambda d: {"reference": d.matrix.reference},
     "sla_registry:matrix_version": lambda d: {"reference": d.matrix.reference, "number": 1},
     "sla_registry:matrix_compare": lambda d: {"reference": d.matrix.reference},
+    "revoke_token": lambda d: {"token_key": "slap_000"},
+    "notifications:webhook_detail": lambda d: {"pk": d.webhook.pk},
+    "notifications:webhook_test": lambda d: {"pk": d.webhook.pk},
+    "notifications:webhook_deactivate": lambda d: {"pk": d.webhook.pk},
+    "notifications:delivery_retry": lambda d: {"pk": d.webhook.pk, "delivery_pk": 1},
+    "api:team-detail": lambda d: {"slug": d.provider.slug},
+    "api:service-detail": lambda d: {"slug": d.service.slug},
+    "api:journey-detail": lambda d: {"slug": d.journey.slug},
+    "api:severity-detail": lambda d: {"key": "SEV1"},
+    "api:category-detail": lambda d: {"slug": d.category.slug},
+    "api:sla-detail": lambda d: {"reference": d.sla.reference},
+    "api:sla-versions": lambda d: {"reference": d.sla.reference},
+    "api:sla-version": lambda d: {"reference": d.sla.reference, "number": "1"},
+    "api:sla-diff": lambda d: {"reference": d.sla.reference},
+    "api:sla-measurements": lambda d: {"reference": d.sla.reference},
+    "api:sla-openslo": lambda d: {"reference": d.sla.reference},
+    "api:escalation-matrix-detail": lambda d: {"reference": d.matrix.reference},
+    "api:escalation-matrix-versions": lambda d: {"reference": d.matrix.reference},
+    "api:escalation-matrix-version": lambda d: {"reference": d.matrix.reference, "number": "1"},
+    "api:escalation-matrix-diff": lambda d: {"reference": d.matrix.reference},
+    "api:escalation-matrix-pagerduty": lambda d: {"reference": d.matrix.reference},
+    "api:change-request-detail": lambda d: {"reference": d.sla_change.reference},
+    "api:change-request-revise": lambda d: {"reference": d.sla_change.reference},
+    "api:change-request-submit": lambda d: {"reference": d.sla_change.reference},
+    "api:change-request-approve": lambda d: {"reference": d.sla_change.reference},
+    "api:change-request-reject": lambda d: {"reference": d.sla_change.reference},
+    "api:change-request-withdraw": lambda d: {"reference": d.sla_change.reference},
+    "api:change-request-rebase": lambda d: {"reference": d.sla_change.reference},
+    "api:review-detail": lambda d: {"reference": d.review.reference},
+    "api:review-versions": lambda d: {"reference": d.review.reference},
+    "api:review-version": lambda d: {"reference": d.review.reference, "number": "1"},
+    "api:review-diff": lambda d: {"reference": d.review.reference},
+    "api:action-item-detail": lambda d: {"pk": d.action_item.pk},
+    "api:calendar-detail": lambda d: {"slug": d.calendar.slug},
+    "api:release-detail": lambda d: {"pk": d.release.pk},
 }
 
 # The admin's own pages are Django's (staff only, tested by Django); only the index is in the matrix.
@@ -235,6 +332,7 @@ class Dataset:
     action_item: object
     calendar: object
     release: object
+    webhook: object  # a Payments webhook, managed by Payments' approvers
     author: object  # the Payments engineer who wrote the change requests and the review
     users: dict  # role -> user (None for anonymous)
 
@@ -291,6 +389,11 @@ def dataset(
         action_item=review.action_items.get(),
         calendar=calendar,
         release=release,
+        webhook=create_subscription(
+            governed.provider,
+            url="https://hooks.example.com/payments",
+            acting_user=governed.approvers[governed.provider],
+        ),
         author=governed.author,
         users=users,
     )

@@ -1,0 +1,218 @@
+"""Change requests over the API: the same actions, rules and messages as the pages.
+
+Each transition is a POST that calls one function of approvals.actions; the
+errors those raise become 400 (invalid data), 403 (not yours to do) or 409 (not
+in a state that allows it) in portal.api.errors.
+"""
+
+import django_filters
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from approvals import actions
+from approvals.api.serializers import (
+    VERDICTS,
+    ChangeRequestDetailSerializer,
+    ChangeRequestSerializer,
+    DecisionInputSerializer,
+    ProposalSerializer,
+    RevisionSerializer,
+)
+from approvals.choices import ChangeKind, ChangeState
+from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
+from approvals.permissions import access_change_request, visible_change_requests
+from approvals.registry import all_kinds, get_kind
+from portal.api.idempotency import IdempotentPostMixin
+
+
+class ChangeRequestFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=ChangeState.choices)
+    document_kind = django_filters.CharFilter()
+    author = django_filters.CharFilter(field_name="author__username")
+    team = django_filters.CharFilter(
+        field_name="required_approvals__team__slug", distinct=True, help_text="A team asked to approve (slug)."
+    )
+    document = django_filters.CharFilter(method="filter_document", help_text="A document reference, e.g. SLA-0007.")
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["state", "document_kind", "author", "team", "document"]
+
+    def filter_document(self, queryset, name, value):
+        for kind in all_kinds():
+            document_id = kind.document_id_from_reference(value.strip())
+            if document_id is not None:
+                return queryset.filter(document_kind=kind.key, document_id=document_id)
+        return queryset.none()
+
+
+EXAMPLE_PROPOSAL = OpenApiExample(
+    "Tighten SEV1 acknowledgement",
+    value={
+        "document_kind": "sla",
+        "document": "SLA-0001",
+        "kind": "change",
+        "proposed": {"title": "Checkout API for Storefront", "…": "the whole document, as GET returns it"},
+        "summary": "SEV1 acknowledge 30 → 15 min",
+        "rationale": "Storefront's on-call needs an answer sooner during peak.",
+    },
+    request_only=True,
+)
+
+
+class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Propose, revise, submit, approve, reject, withdraw and rebase changes to governed documents."""
+
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z]+-\d{1,10}"
+    filterset_class = ChangeRequestFilter
+    ordering_fields = ["created_at", "submitted_at", "applied_at", "id"]
+    ordering = ["-id"]
+
+    def get_queryset(self):
+        return visible_change_requests(self.request.user, ChangeRequest.objects.select_related("author"))
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ProposalSerializer
+        return ChangeRequestSerializer
+
+    def get_object(self):
+        return access_change_request(self.request.user, self.kwargs["reference"])
+
+    def _detail(self, change_request, *, status_code=status.HTTP_200_OK):
+        change_request = (
+            ChangeRequest.objects.select_related("author")
+            .prefetch_related(
+                Prefetch("required_approvals", RequiredApproval.objects.select_related("team")),
+                Prefetch("decisions", Decision.objects.select_related("team", "decided_by")),
+            )
+            .get(pk=change_request.pk)
+        )
+        base = None
+        if change_request.document_id is not None and change_request.base_version:
+            base = (
+                DocumentVersion.objects.of(change_request.document_kind, change_request.document_id)
+                .filter(number=change_request.base_version)
+                .values_list("snapshot", flat=True)
+                .first()
+            )
+        changes = change_request.governed_kind.describe(base, change_request.proposed)
+        serializer = ChangeRequestDetailSerializer(
+            change_request, context={"request": self.request, "changes": changes}
+        )
+        return Response(serializer.data, status=status_code)
+
+    @extend_schema(responses=ChangeRequestDetailSerializer)
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(self.get_object())
+
+    @extend_schema(
+        request=ProposalSerializer, responses={201: ChangeRequestDetailSerializer}, examples=[EXAMPLE_PROPOSAL]
+    )
+    def create(self, request, *args, **kwargs):
+        proposal = ProposalSerializer(data=request.data)
+        proposal.is_valid(raise_exception=True)
+        data = proposal.validated_data
+        kind = get_kind(data["document_kind"])
+        reference = (data.get("document") or "").strip()
+        document = None
+        if reference:
+            document_id = kind.document_id_from_reference(reference)
+            if document_id is None:
+                raise ValidationError({"document": [f"“{reference[:40]}” is not a {kind.label} reference."]})
+            document = kind.model._default_manager.filter(pk=document_id).first()
+            if document is None:
+                raise ValidationError({"document": [f"No {kind.label} {reference.upper()}."]})
+        change_kind = data.get("kind") or (ChangeKind.CHANGE if document else ChangeKind.CREATE)
+        if change_kind != ChangeKind.RETIRE and "proposed" not in data:
+            raise ValidationError({"proposed": ["Give the whole proposed document."]})
+        change_request = actions.propose_change(
+            kind.key,
+            document,
+            data=data.get("proposed"),
+            change_kind=change_kind,
+            summary=data["summary"],
+            rationale=data["rationale"],
+            effective_at=data.get("effective_at"),
+            acting_user=request.user,
+        )
+        return self._detail(change_request, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevisionSerializer, responses=ChangeRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def revise(self, request, *args, **kwargs):
+        revision = RevisionSerializer(data=request.data)
+        revision.is_valid(raise_exception=True)
+        data = revision.validated_data
+        change_request = actions.revise_change_request(
+            self.get_object(),
+            data=data["proposed"],
+            summary=data["summary"],
+            rationale=data["rationale"],
+            effective_at=data.get("effective_at"),
+            acting_user=request.user,
+        )
+        return self._detail(change_request)
+
+    @extend_schema(request=None, responses=ChangeRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, *args, **kwargs):
+        return self._detail(actions.submit_change_request(self.get_object(), acting_user=request.user))
+
+    def _decide(self, request, verdict):
+        decision = DecisionInputSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        team_model = apps.get_model(settings.APPROVALS_TEAM_MODEL)
+        team = team_model.objects.filter(slug=decision.validated_data["team"]).first()
+        if team is None:
+            raise ValidationError({"team": [f"No team {decision.validated_data['team']!r}."]})
+        change_request = actions.decide_change_request(
+            self.get_object(),
+            team,
+            verdict=VERDICTS[verdict],
+            comment=decision.validated_data["comment"],
+            acting_user=request.user,
+        )
+        return self._detail(change_request)
+
+    @extend_schema(
+        request=DecisionInputSerializer,
+        responses=ChangeRequestDetailSerializer,
+        examples=[OpenApiExample("Approve for Payments", value={"team": "payments"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, *args, **kwargs):
+        return self._decide(request, "approve")
+
+    @extend_schema(
+        request=DecisionInputSerializer,
+        responses=ChangeRequestDetailSerializer,
+        examples=[
+            OpenApiExample(
+                "Reject for Storefront",
+                value={"team": "storefront", "comment": "15 minutes needs a second on-call; not staffed yet."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, *args, **kwargs):
+        return self._decide(request, "reject")
+
+    @extend_schema(request=None, responses=ChangeRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, *args, **kwargs):
+        return self._detail(actions.withdraw_change_request(self.get_object(), acting_user=request.user))
+
+    @extend_schema(request=None, responses=ChangeRequestDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def rebase(self, request, *args, **kwargs):
+        change_request, _conflicts = actions.rebase_change_request(self.get_object(), acting_user=request.user)
+        return self._detail(change_request)

@@ -1,0 +1,149 @@
+"""The profile page, where people make and revoke their API tokens, and the search resource."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from portal.api.models import ApiToken
+from portal.api.tokens import LIFETIME_CHOICES, create_api_token, revoke_api_token
+from portal.search.backends import Filters, search
+from portal.search.models import DocumentKind
+from sla_registry.models import Team
+
+
+def profile(request):
+    """Who you are, your teams, and your API tokens; POST makes a token and shows it this once."""
+    user = request.user
+    new_token = None
+    errors = {}
+    if request.method == "POST":
+        days_text = request.POST.get("days", "")
+        try:
+            token, text = create_api_token(
+                name=request.POST.get("name", ""),
+                days=int(days_text) if days_text.isdigit() else 0,
+                acting_user=user,
+            )
+        except ValidationError as error:
+            errors = error.message_dict
+        else:
+            new_token = {"token": token, "text": text}
+    return render(
+        request,
+        "portal/profile.html",
+        {
+            "teams": Team.objects.filter(group__user=user).order_by("name"),
+            "tokens": ApiToken.objects.filter(user=user),
+            "lifetimes": LIFETIME_CHOICES,
+            "new_token": new_token,
+            "errors": errors,
+            "form_name": request.POST.get("name", "") if errors else "",
+            "now": timezone.now(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@require_POST
+def revoke_token(request, token_key):
+    token = get_object_or_404(ApiToken, user=request.user, token_key=token_key)
+    revoke_api_token(token, acting_user=request.user)
+    messages.success(request, f"Token “{token.name}” is revoked: requests carrying it are refused from now on.")
+    return redirect("profile")
+
+
+class SearchHitSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    services = serializers.CharField(help_text="Slugs of the services it concerns, space-separated.")
+    teams = serializers.CharField()
+    status = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    snippet_html = serializers.CharField(help_text="Escaped text with the matched words in <mark>.")
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    total = serializers.IntegerField()
+    more = serializers.BooleanField(help_text="More matched than were ranked; narrow the query.")
+    results = SearchHitSerializer(many=True)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("q", str, required=True, description='Words, "quoted phrases", -exclusions, OR.'),
+        OpenApiParameter("kind", str, many=True, enum=DocumentKind.values),
+        OpenApiParameter("service", str, description="A service slug."),
+        OpenApiParameter("team", str, description="A team slug."),
+        OpenApiParameter("page", int),
+    ],
+    responses=SearchResultsSerializer,
+    examples=[
+        OpenApiExample(
+            "Who answers for checkout",
+            value={
+                "query": "checkout sev1",
+                "page": 1,
+                "pages": 1,
+                "total": 1,
+                "more": False,
+                "results": [
+                    {
+                        "kind": "sla",
+                        "title": "SLA-0001 Checkout API for Storefront",
+                        "url": "/slas/SLA-0001/",
+                        "services": "checkout-api",
+                        "teams": "payments storefront",
+                        "status": "active",
+                        "updated_at": "2026-11-20T10:00:00Z",
+                        "snippet_html": "<mark>SEV1</mark> acknowledge within 15 min",
+                    }
+                ],
+            },
+            response_only=True,
+        )
+    ],
+)
+@api_view(["GET"])
+def search_api(request):
+    """The portal's search, as the search page ranks it, restricted to what the caller may see."""
+    text = request.query_params.get("q", "")
+    kinds = tuple(kind for kind in request.query_params.getlist("kind") if kind in DocumentKind.values)
+    filters = Filters(
+        kinds=kinds,
+        service=request.query_params.get("service", "")[:100],
+        team=request.query_params.get("team", "")[:100],
+    )
+    page_text = request.query_params.get("page", "1")
+    page = int(page_text) if page_text.isascii() and page_text.isdigit() and 0 < int(page_text) < 10_000 else 1
+    found = search(text, user=request.user, filters=filters, page=page)
+    body = {
+        "query": text[:256],
+        "page": found.page,
+        "pages": found.pages,
+        "total": found.total,
+        "more": found.more,
+        "results": [
+            {
+                "kind": hit.document.kind,
+                "title": hit.document.title,
+                "url": hit.document.url,
+                "services": hit.document.service_slugs,
+                "teams": hit.document.team_slugs,
+                "status": hit.document.status,
+                "updated_at": hit.document.updated_at,
+                "snippet_html": hit.snippet,
+            }
+            for hit in found.hits
+        ],
+    }
+    return Response(SearchResultsSerializer(body).data)

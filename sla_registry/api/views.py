@@ -1,0 +1,209 @@
+"""The registry over the API: teams, services, journeys, taxonomy (read-only), and the
+two governed kinds, SLAs and escalation matrices, with their versions and formats."""
+
+import django_filters
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from approvals.api.governed import GovernedDocumentViewSet
+from portal.api.idempotency import IdempotentPostMixin
+from sla_registry.api.serializers import (
+    AgreementSerializer,
+    CustomerJourneySerializer,
+    EscalationMatrixSerializer,
+    IncidentCategorySerializer,
+    MeasurementBatchSerializer,
+    RecordedMeasurementsSerializer,
+    ServiceSerializer,
+    SeveritySerializer,
+    TeamSerializer,
+)
+from sla_registry.choices import AgreementStatus, ServiceTier, TeamKind
+from sla_registry.formats import openslo, pagerduty
+from sla_registry.measurements import MeasurementsRejected, record_measurements
+from sla_registry.models import (
+    CustomerJourney,
+    EscalationMatrix,
+    IncidentCategory,
+    Service,
+    ServiceLevelAgreement,
+    Severity,
+    Team,
+)
+
+
+class TeamFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=TeamKind.choices)
+    member = django_filters.CharFilter(field_name="group__user__username", help_text="A member's username.")
+
+    class Meta:
+        model = Team
+        fields = ["kind", "is_sla_committee", "member"]
+
+
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Team.objects.all()
+    serializer_class = TeamSerializer
+    lookup_field = "slug"
+    filterset_class = TeamFilter
+    ordering_fields = ["name", "slug"]
+    ordering = ["name"]
+
+
+class ServiceFilter(django_filters.FilterSet):
+    owner_team = django_filters.CharFilter(field_name="owner_team__slug")
+    tier = django_filters.ChoiceFilter(choices=ServiceTier.choices)
+    journey = django_filters.CharFilter(field_name="journeys__slug")
+
+    class Meta:
+        model = Service
+        fields = ["owner_team", "tier", "journey"]
+
+
+class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Service.objects.select_related("owner_team").prefetch_related(
+        Prefetch("dependencies", Service.objects.only("pk", "slug"))
+    )
+    serializer_class = ServiceSerializer
+    lookup_field = "slug"
+    filterset_class = ServiceFilter
+    ordering_fields = ["name", "slug", "tier"]
+    ordering = ["name"]
+
+
+class CustomerJourneyViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = CustomerJourney.objects.prefetch_related(Prefetch("services", Service.objects.only("pk", "slug")))
+    serializer_class = CustomerJourneySerializer
+    lookup_field = "slug"
+    filterset_fields = {"services__slug": ["exact"]}
+    ordering_fields = ["name", "slug"]
+    ordering = ["name"]
+
+
+class SeverityViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Severity.objects.all()
+    serializer_class = SeveritySerializer
+    lookup_field = "key"
+    ordering_fields = ["rank"]
+    ordering = ["rank"]
+
+
+class IncidentCategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = IncidentCategory.objects.all()
+    serializer_class = IncidentCategorySerializer
+    lookup_field = "slug"
+    ordering_fields = ["name"]
+    ordering = ["name"]
+
+
+class AgreementFilter(django_filters.FilterSet):
+    service = django_filters.CharFilter(field_name="service__slug")
+    provider_team = django_filters.CharFilter(field_name="provider_team__slug")
+    consumer_team = django_filters.CharFilter(field_name="consumer_teams__slug")
+    status = django_filters.ChoiceFilter(choices=AgreementStatus.choices)
+
+    class Meta:
+        model = ServiceLevelAgreement
+        fields = ["service", "provider_team", "consumer_team", "status"]
+
+
+class AgreementViewSet(IdempotentPostMixin, GovernedDocumentViewSet):
+    """SLAs: objectives and per-severity response targets between a provider and its consumers."""
+
+    kind_key = "sla"
+    queryset = ServiceLevelAgreement.objects.select_related("service", "provider_team").prefetch_related(
+        Prefetch("consumer_teams", Team.objects.only("pk", "slug"))
+    )
+    serializer_class = AgreementSerializer
+    filterset_class = AgreementFilter
+    ordering_fields = ["id", "title", "next_review_due", "effective_from"]
+    ordering = ["id"]
+
+    @extend_schema(
+        request=MeasurementBatchSerializer,
+        responses={201: RecordedMeasurementsSerializer},
+        examples=[
+            OpenApiExample(
+                "One day of availability",
+                value={
+                    "measurements": [
+                        {
+                            "indicator": "Checkout requests answered without error",
+                            "period_start": "2026-11-28T00:00:00Z",
+                            "period_end": "2026-11-29T00:00:00Z",
+                            "good": 998_812,
+                            "total": 999_300,
+                        }
+                    ]
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def measurements(self, request, *args, **kwargs):
+        """Monitoring pushes objective measurements; the same rules and messages as the CSV import."""
+        sla = self.get_object()
+        batch = MeasurementBatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        rows = [
+            (f"measurements[{index}]", {**row, "sla": sla.reference})
+            for index, row in enumerate(batch.validated_data["measurements"])
+        ]
+        try:
+            recorded = record_measurements(rows, source=f"api:{request.user.username}")
+        except MeasurementsRejected as rejected:
+            raise ValidationError({"measurements": [str(error) for error in rejected.errors]}) from rejected
+        body = {"created": recorded.created, "replaced": recorded.replaced, "objectives": recorded.objectives}
+        return Response(RecordedMeasurementsSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/yaml"): OpenApiTypes.STR})
+    def openslo(self, request, *args, **kwargs):
+        """The SLA's objectives as OpenSLO v1 documents (a Service and one SLO per objective)."""
+        sla = self.get_object()
+        text = openslo.dump(openslo.export_documents(sla))
+        response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="{sla.reference}.openslo.yaml"'
+        return response
+
+
+class MatrixFilter(django_filters.FilterSet):
+    service = django_filters.CharFilter(field_name="service__slug")
+    owner_team = django_filters.CharFilter(field_name="owner_team__slug")
+    status = django_filters.ChoiceFilter(choices=AgreementStatus.choices)
+
+    class Meta:
+        model = EscalationMatrix
+        fields = ["service", "owner_team", "status"]
+
+
+class EscalationMatrixViewSet(GovernedDocumentViewSet):
+    """Escalation matrices: who is notified at which tier, after how long, through which channel."""
+
+    kind_key = "escalation_matrix"
+    queryset = EscalationMatrix.objects.select_related("service", "owner_team")
+    serializer_class = EscalationMatrixSerializer
+    filterset_class = MatrixFilter
+    ordering_fields = ["id", "title", "next_review_due"]
+    ordering = ["id"]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("severity", str, description="The severity's key; SEV1 when absent.")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def pagerduty(self, request, *args, **kwargs):
+        """The steps for one severity as a PagerDuty escalation policy (the body POST /escalation_policies takes)."""
+        matrix = self.get_object()
+        severity = request.query_params.get("severity", "SEV1").strip()
+        try:
+            policy = pagerduty.escalation_policy(matrix, severity)
+        except pagerduty.EscalationPolicyError as error:
+            raise ValidationError({"severity": error.messages}) from error
+        return Response(policy)
