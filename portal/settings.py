@@ -280,6 +280,12 @@ SPECTACULAR_SETTINGS = {
         "ReleaseStatus": "releases.choices.ReleaseStatus",
     },
 }
+# Webhooks: receivers on loopback or private addresses only in development (the
+# portal must not become a way into its own network); a team's address is told
+# when its webhook has failed this many times in a row.
+WEBHOOKS_MAY_BE_INTERNAL = env_bool("WEBHOOKS_MAY_BE_INTERNAL", DEBUG)
+WEBHOOK_FALLBACK_AFTER_FAILURES = 3
+
 # How long a POST's Idempotency-Key is remembered.
 API_IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 

@@ -32,7 +32,6 @@ is marked cancelled, never deleted: change requests may point at it.
 
 import hashlib
 import http.client
-import ipaddress
 import json
 import logging
 import socket
@@ -55,6 +54,7 @@ from django.utils import timezone
 from icalendar.prop import vBroken
 
 from approvals.exceptions import NotAllowed
+from portal.outbound import internal_address_of
 from portal.search.registry import mark_objects
 from releases.choices import ReleaseKind, ReleaseRisk, ReleaseStatus, RuleField, SyncSource
 from releases.models import Calendar, CalendarSync, Release, ReleaseChange
@@ -685,17 +685,12 @@ def _refuse_internal_host(host, address):
     """
     if settings.RELEASES_FEEDS_MAY_BE_INTERNAL:
         return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
-        return  # urlopen reports the unknown host in its own words
-    for text in sorted(addresses):
-        ip = ipaddress.ip_address(text.split("%")[0])
-        if not ip.is_global:
-            raise FeedError(
-                f"Could not fetch {address}: {host} is an internal address ({ip}); the portal only syncs feeds "
-                "published outside its own network."
-            )
+    ip = internal_address_of(host)
+    if ip is not None:
+        raise FeedError(
+            f"Could not fetch {address}: {host} is an internal address ({ip}); the portal only syncs feeds "
+            "published outside its own network."
+        )
 
 
 def _size(byte_count):

@@ -50,10 +50,8 @@ Verify the raw bytes received, before parsing the JSON.
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
 import logging
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -67,6 +65,7 @@ from django.utils import timezone
 
 from portal.notifications.models import WebhookDelivery, WebhookSubscription
 from portal.notifications.outbox import backoff, notify
+from portal.outbound import internal_address_of
 
 logger = logging.getLogger(__name__)
 
@@ -147,17 +146,11 @@ def check_url(url):
         raise WebhookRefused(f"{url} is not an http or https address.")
     if may_send_to_internal_hosts():
         return
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (socket.gaierror, UnicodeError):
-        return  # unknown today; the POST reports it in its own words
-    for text in sorted(addresses):
-        ip = ipaddress.ip_address(text.split("%")[0])
-        if not ip.is_global:
-            raise WebhookRefused(
-                f"{parts.hostname} is an internal address ({ip}); "
-                "webhooks go to receivers outside the portal's network."
-            )
+    ip = internal_address_of(parts.hostname, parts.port or 443)
+    if ip is not None:
+        raise WebhookRefused(
+            f"{parts.hostname} is an internal address ({ip}); webhooks go to receivers outside the portal's network."
+        )
 
 
 def post(url, body, headers, *, timeout=TIMEOUT_SECONDS):

@@ -35,12 +35,12 @@ import copy
 import re
 from dataclasses import dataclass, field
 
-import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from sla_registry import actions
 from sla_registry.choices import Channel
+from sla_registry.formats.yaml_documents import YAMLDocument, YAMLFileError, load_documents
 from sla_registry.models import Service, Team
 
 API_VERSIONS = ("backstage.io/v1alpha1", "backstage.io/v1beta1")
@@ -118,25 +118,8 @@ class AppliedCatalog:
 # Reading ---------------------------------------------------------------------
 
 
-@dataclass
-class _Entity:
-    number: int
-    kind: str
-    name: str
-    body: dict
-
-    @property
-    def where(self):
-        return f"document {self.number} ({self.kind} {self.name})"
-
-    @property
-    def metadata(self):
-        return self.body["metadata"]
-
-    @property
-    def spec(self):
-        spec = self.body.get("spec")
-        return spec if isinstance(spec, dict) else {}
+class _Entity(YAMLDocument):
+    """One catalog entity of the file, with where it was."""
 
     def text(self, mapping, key, errors, path):
         """The stripped text at mapping[key], "" when absent, None (after an error) when not text."""
@@ -151,19 +134,10 @@ class _Entity:
 
 def _load(text):
     """The YAML documents of `text`, or (None, error message)."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            return None, f"The file is not UTF-8 text (byte {error.start})."
     try:
-        return list(yaml.safe_load_all(text)), None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown place"
-        return None, f"YAML syntax error at {where}: {error.problem or error.context or 'not valid YAML'}."
-    except yaml.YAMLError as error:
-        return None, f"The file is not valid YAML: {error}."
+        return load_documents(text), None
+    except YAMLFileError as error:
+        return None, str(error)
 
 
 def _entities(documents, plan):

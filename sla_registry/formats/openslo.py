@@ -79,6 +79,7 @@ from approvals import actions as approval_actions
 from approvals.registry import content_hash, get_kind
 from portal.templatetags.portal import duration
 from sla_registry.choices import AgreementStatus, Coverage
+from sla_registry.formats.yaml_documents import YAMLDocument, YAMLFileError, load_documents
 from sla_registry.models import Service, ServiceLevelAgreement
 
 API_VERSION = "openslo/v1"
@@ -284,33 +285,8 @@ def dump(documents):
 # Reading ---------------------------------------------------------------------
 
 
-@dataclass
-class _Entry:
+class _Entry(YAMLDocument):
     """One OpenSLO object of the file, with where it was."""
-
-    number: int
-    kind: str
-    name: str
-    body: dict
-
-    @property
-    def where(self):
-        named = f" {self.name}" if isinstance(self.name, str) and self.name else ""
-        return f"document {self.number} ({self.kind}{named})"
-
-    @property
-    def spec(self):
-        spec = self.body.get("spec")
-        return spec if isinstance(spec, dict) else {}
-
-    @property
-    def metadata(self):
-        return self.body["metadata"]
-
-    @property
-    def annotations(self):
-        annotations = self.metadata.get("annotations")
-        return annotations if isinstance(annotations, dict) else {}
 
     @property
     def display_name(self):
@@ -342,20 +318,10 @@ def _decimal(value):
 
 
 def _load(text):
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise OpenSLOError([f"The file is not UTF-8 text (byte {error.start})."]) from None
     try:
-        return list(yaml.safe_load_all(text))
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown place"
-        problem = error.problem or error.context or "not valid YAML"
-        raise OpenSLOError([f"YAML syntax error at {where}: {problem}."]) from None
-    except yaml.YAMLError as error:
-        raise OpenSLOError([f"The file is not valid YAML: {error}."]) from None
+        return load_documents(text)
+    except YAMLFileError as error:
+        raise OpenSLOError([str(error)]) from None
 
 
 def _read_entry(number, document, problems):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from sla_registry.formats import backstage
-from sla_registry.management.commands.import_openslo import find_user, read_text
+from sla_registry.management.commands._arguments import find_user, read_text
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if apply:
             if not user:
                 raise CommandError("--apply needs --user USERNAME: the history records who made the changes.")
-            author = find_user(user)
+            author = find_user(user, role="who makes the changes")
         plan = backstage.read_catalog(read_text(file))
         for line in plan.skipped + plan.notes:
             self.stdout.write(f"Skipped {line}")

@@ -1,33 +1,12 @@
 """`manage.py import_openslo FILE --user USERNAME`: propose OpenSLO objectives as draft change requests."""
 
-from pathlib import Path
-
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from sla_registry.formats import openslo
+from sla_registry.management.commands._arguments import find_user, read_text
 
 ERRORS_SHOWN = 30
-
-
-def read_text(path):
-    """The UTF-8 text of `path`, or CommandError naming why it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CommandError(f"There is no file {path}.") from None
-    except UnicodeDecodeError as error:
-        raise CommandError(f"{path} is not UTF-8 text (byte {error.start}).") from None
-    except OSError as error:
-        raise CommandError(f"Cannot open {path}: {error.strerror}.") from None
-
-
-def find_user(username):
-    try:
-        return get_user_model().objects.get(username=username)
-    except get_user_model().DoesNotExist:
-        raise CommandError(f"There is no user {username!r}; --user names the author of the proposals.") from None
 
 
 class Command(BaseCommand):
@@ -45,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--rationale", help="Why the change is needed, for the approvers.")
 
     def handle(self, *args, file, user, summary, rationale, **options):
-        author = find_user(user)
+        author = find_user(user, role="the author of the proposals")
         text = read_text(file)
         try:
             result = openslo.import_documents(text, acting_user=author, summary=summary, rationale=rationale)
