@@ -16,7 +16,7 @@ API, the pages and the versions read the same document.
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
@@ -76,6 +76,74 @@ AT_PARAMETER = OpenApiParameter(
 )
 
 
+def governed_document_examples(*, reference, url, kind, document, earlier, versions, changes, fields):
+    """Examples of one governed kind's shared resources, all told from one realistic document.
+
+    `versions` is its history, newest first, in VersionSummarySerializer's shape: the newest holds
+    `document`, the one before it holds `document` with the keys in `earlier`; `changes` and
+    `fields` are the diff between those two, as the diff resource words it.
+    """
+    latest, previous = versions[0], versions[1]
+    earlier = {**document, **earlier}
+    read = {"reference": reference, "kind": kind, "url": url, "unapproved_edit": False}
+    return extend_schema_view(
+        retrieve=extend_schema(
+            examples=[
+                OpenApiExample(
+                    "Now",
+                    summary=f"{reference} as it is now",
+                    value={**read, "as_of": None, "version": latest, "document": document},
+                    response_only=True,
+                ),
+                OpenApiExample(
+                    "At a moment",
+                    summary=f"{reference} as it was at {previous['effective_at']} (?at=)",
+                    value={
+                        **read,
+                        "as_of": previous["effective_at"],
+                        "version": previous,
+                        "document": earlier,
+                    },
+                    response_only=True,
+                ),
+            ]
+        ),
+        versions=extend_schema(
+            examples=[
+                OpenApiExample(
+                    "Versions", summary=f"{reference}'s versions, newest first", value=latest, response_only=True
+                )
+            ]
+        ),
+        version=extend_schema(
+            examples=[
+                OpenApiExample(
+                    "Version",
+                    summary=f"{reference} version {latest['number']}",
+                    value={**latest, "snapshot": document},
+                    response_only=True,
+                )
+            ]
+        ),
+        diff=extend_schema(
+            examples=[
+                OpenApiExample(
+                    "Diff",
+                    summary=f"{reference} version {previous['number']} → {latest['number']}",
+                    value={
+                        "reference": reference,
+                        "from_version": previous["number"],
+                        "to_version": latest["number"],
+                        "changes": changes,
+                        "fields": fields,
+                    },
+                    response_only=True,
+                )
+            ]
+        ),
+    )
+
+
 class GovernedDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     """Set `kind_key`; the list serializer and queryset are the app's, the rest is shared."""
 
@@ -118,6 +186,7 @@ class GovernedDocumentViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=[AT_PARAMETER], responses=GovernedDocumentSerializer)
     def retrieve(self, request, *args, **kwargs):
+        """The live document with its latest version, or with ?at= the version in force at that moment."""
         document = self.get_object()
         kind = self.kind
         at_text = request.query_params.get("at", "").strip()
@@ -149,6 +218,7 @@ class GovernedDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=VersionSummarySerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request, *args, **kwargs):
+        """Every version of the document, newest first, with the change request that made each one."""
         document = self.get_object()
         versions = self._versions(document).defer("snapshot").order_by("-number")
         page = self.paginate_queryset(versions)
@@ -157,6 +227,7 @@ class GovernedDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=VersionSerializer)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>\d{1,10})", url_name="version")
     def version(self, request, number, *args, **kwargs):
+        """One version of the document: when it took effect and the whole snapshot it holds."""
         document = self.get_object()
         return Response(VersionSerializer(self._version(document, int(number))).data)
 
@@ -169,6 +240,7 @@ class GovernedDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def diff(self, request, *args, **kwargs):
+        """What changed between two versions of the document, in words and field by field."""
         document = self.get_object()
         numbers = {}
         for side in ("from", "to"):

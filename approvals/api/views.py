@@ -17,12 +17,16 @@ from rest_framework.response import Response
 
 from approvals import actions
 from approvals.api.serializers import (
+    EXAMPLE_CHANGE_REQUEST,
+    EXAMPLE_CHECKOUT_APPROVAL,
+    EXAMPLE_PROPOSED_SLA,
     VERDICTS,
     ChangeRequestDetailSerializer,
     ChangeRequestSerializer,
     DecisionInputSerializer,
     ProposalSerializer,
     RevisionSerializer,
+    example_change_request_detail,
 )
 from approvals.choices import ChangeKind, ChangeState
 from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
@@ -58,12 +62,17 @@ EXAMPLE_PROPOSAL = OpenApiExample(
         "document_kind": "sla",
         "document": "SLA-0001",
         "kind": "change",
-        "proposed": {"title": "Checkout API for Storefront", "…": "the whole document, as GET returns it"},
-        "summary": "SEV1 acknowledge 30 → 15 min",
-        "rationale": "Storefront's on-call needs an answer sooner during peak.",
+        "proposed": EXAMPLE_PROPOSED_SLA,
+        "summary": EXAMPLE_CHANGE_REQUEST["summary"],
+        "rationale": EXAMPLE_CHANGE_REQUEST["rationale"],
+        "effective_at": EXAMPLE_CHANGE_REQUEST["effective_at"],
     },
     request_only=True,
 )
+
+
+def _response(name, summary, value, status_code=200):
+    return OpenApiExample(name, summary=summary, value=value, response_only=True, status_codes=[status_code])
 
 
 class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -111,12 +120,24 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
 
     @extend_schema(responses=ChangeRequestDetailSerializer)
     def retrieve(self, request, *args, **kwargs):
+        """One change request with its proposal, what it changes, who must approve and who has decided."""
         return self._detail(self.get_object())
 
     @extend_schema(
-        request=ProposalSerializer, responses={201: ChangeRequestDetailSerializer}, examples=[EXAMPLE_PROPOSAL]
+        request=ProposalSerializer,
+        responses={201: ChangeRequestDetailSerializer},
+        examples=[
+            EXAMPLE_PROPOSAL,
+            _response(
+                "Draft",
+                "CR-0042 opened as a draft",
+                example_change_request_detail(state="draft", submitted_at=None, required_approvals=[], decisions=[]),
+                status_code=201,
+            ),
+        ],
     )
     def create(self, request, *args, **kwargs):
+        """Propose a new document, a change to one or its retirement, as a draft to revise and then submit."""
         proposal = ProposalSerializer(data=request.data)
         proposal.is_valid(raise_exception=True)
         data = proposal.validated_data
@@ -145,9 +166,36 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
         )
         return self._detail(change_request, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=RevisionSerializer, responses=ChangeRequestDetailSerializer)
+    @extend_schema(
+        request=RevisionSerializer,
+        responses=ChangeRequestDetailSerializer,
+        examples=[
+            OpenApiExample(
+                "Later start",
+                value={
+                    "proposed": EXAMPLE_PROPOSED_SLA,
+                    "summary": EXAMPLE_CHANGE_REQUEST["summary"],
+                    "rationale": "Payments' second on-call starts in November; the tighter target starts with them.",
+                    "effective_at": "2026-11-09T09:00:00Z",
+                },
+                request_only=True,
+            ),
+            _response(
+                "Revised",
+                "CR-0042 back to draft at revision 2; the earlier approval no longer counts",
+                example_change_request_detail(
+                    state="draft",
+                    revision=2,
+                    rationale="Payments' second on-call starts in November; the tighter target starts with them.",
+                    effective_at="2026-11-09T09:00:00Z",
+                    decisions=[{**EXAMPLE_CHECKOUT_APPROVAL, "counts": False}],
+                ),
+            ),
+        ],
+    )
     @action(detail=True, methods=["post"])
     def revise(self, request, *args, **kwargs):
+        """Replace the proposal (author only): the request returns to draft and earlier decisions stop counting."""
         revision = RevisionSerializer(data=request.data)
         revision.is_valid(raise_exception=True)
         data = revision.validated_data
@@ -161,9 +209,20 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
         )
         return self._detail(change_request)
 
-    @extend_schema(request=None, responses=ChangeRequestDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses=ChangeRequestDetailSerializer,
+        examples=[
+            _response(
+                "Submitted",
+                "CR-0042 sent to the four teams that must approve it",
+                example_change_request_detail(decisions=[]),
+            )
+        ],
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, *args, **kwargs):
+        """Send the draft for review (author only) to every team whose approval the document's policy requires."""
         return self._detail(actions.submit_change_request(self.get_object(), acting_user=request.user))
 
     def _decide(self, request, verdict):
@@ -185,10 +244,33 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
     @extend_schema(
         request=DecisionInputSerializer,
         responses=ChangeRequestDetailSerializer,
-        examples=[OpenApiExample("Approve for Payments", value={"team": "payments"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Approve for Payments",
+                value={"team": "payments", "comment": "Our second on-call starts on 2 November; agreed from then."},
+                request_only=True,
+            ),
+            _response(
+                "Approved by Payments",
+                "CR-0042 approved by two of four teams",
+                example_change_request_detail(
+                    decisions=[
+                        EXAMPLE_CHECKOUT_APPROVAL,
+                        {
+                            **EXAMPLE_CHECKOUT_APPROVAL,
+                            "team": "payments",
+                            "comment": "Our second on-call starts on 2 November; agreed from then.",
+                            "decided_by": "payments.approver",
+                            "decided_at": "2026-10-20T09:12:03Z",
+                        },
+                    ]
+                ),
+            ),
+        ],
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
+        """Approve the current revision for one of your teams; the last approval applies it or schedules it."""
         return self._decide(request, "approve")
 
     @extend_schema(
@@ -196,23 +278,65 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
         responses=ChangeRequestDetailSerializer,
         examples=[
             OpenApiExample(
-                "Reject for Storefront",
-                value={"team": "storefront", "comment": "15 minutes needs a second on-call; not staffed yet."},
+                "Reject for Payments",
+                value={"team": "payments", "comment": "15 minutes needs a second on-call; not staffed yet."},
                 request_only=True,
-            )
+            ),
+            _response(
+                "Rejected by Payments",
+                "CR-0042 rejected: the author can revise it",
+                example_change_request_detail(
+                    state="rejected",
+                    decisions=[
+                        EXAMPLE_CHECKOUT_APPROVAL,
+                        {
+                            **EXAMPLE_CHECKOUT_APPROVAL,
+                            "team": "payments",
+                            "verdict": "reject",
+                            "comment": "15 minutes needs a second on-call; not staffed yet.",
+                            "decided_by": "payments.approver",
+                            "decided_at": "2026-10-20T09:12:03Z",
+                        },
+                    ],
+                ),
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
+        """Reject the current revision for one of your teams, saying why in the comment."""
         return self._decide(request, "reject")
 
-    @extend_schema(request=None, responses=ChangeRequestDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses=ChangeRequestDetailSerializer,
+        examples=[
+            _response("Withdrawn", "CR-0042 withdrawn by its author", example_change_request_detail(state="withdrawn"))
+        ],
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, *args, **kwargs):
+        """Withdraw an open request (author only); it stays in the record but can no longer be approved."""
         return self._detail(actions.withdraw_change_request(self.get_object(), acting_user=request.user))
 
-    @extend_schema(request=None, responses=ChangeRequestDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses=ChangeRequestDetailSerializer,
+        examples=[
+            _response(
+                "Rebased",
+                "CR-0042 re-proposed on the current version of SLA-0001, back to draft for new approvals",
+                example_change_request_detail(
+                    state="draft",
+                    revision=2,
+                    base_version=2,
+                    decisions=[{**EXAMPLE_CHECKOUT_APPROVAL, "counts": False}],
+                ),
+            )
+        ],
+    )
     @action(detail=True, methods=["post"])
     def rebase(self, request, *args, **kwargs):
+        """Re-propose a stale request (author only) on top of the document's current version; approvals start again."""
         change_request, _conflicts = actions.rebase_change_request(self.get_object(), acting_user=request.user)
         return self._detail(change_request)

@@ -99,13 +99,13 @@ class SearchResultsSerializer(serializers.Serializer):
                 "results": [
                     {
                         "kind": "sla",
-                        "title": "SLA-0001 Checkout API for Storefront",
+                        "title": "SLA-0001 Payments Gateway for checkout",
                         "url": "/slas/SLA-0001/",
-                        "services": "checkout-api",
-                        "teams": "payments storefront",
+                        "services": "payments-gateway",
+                        "teams": "checkout checkout-product payments",
                         "status": "active",
-                        "updated_at": "2026-11-20T10:00:00Z",
-                        "snippet_html": "<mark>SEV1</mark> acknowledge within 15 min",
+                        "updated_at": "2026-11-02T09:00:04Z",
+                        "snippet_html": "Payments answers a <mark>SEV1</mark> from <mark>Checkout</mark> in 15 min",
                     }
                 ],
             },

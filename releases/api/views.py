@@ -11,6 +11,8 @@ from sla_registry.models import Service
 
 
 class CalendarViewSet(viewsets.ReadOnlyModelViewSet):
+    """Release calendars: whose they are, the services their releases touch, and how their feed last synced."""
+
     queryset = Calendar.objects.select_related("team").prefetch_related(
         Prefetch("default_services", Service.objects.only("pk", "slug"))
     )
@@ -36,6 +38,8 @@ class ReleaseFilter(django_filters.FilterSet):
 
 
 class ReleaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Releases, freeze windows and maintenance from the calendars, with the services they touch."""
+
     queryset = Release.objects.select_related("calendar").prefetch_related(
         Prefetch("services", Service.objects.only("pk", "slug"))
     )

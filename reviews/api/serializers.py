@@ -1,8 +1,33 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from reviews.models import ActionItem, PostIncidentReview
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "PIR-0003",
+            value={
+                "reference": "PIR-0003",
+                "title": "Card payments failed while the primary acquirer was down",
+                "severity": "SEV1",
+                "category": "third-party",
+                "services": ["checkout-api", "payments-gateway"],
+                "status": "published",
+                "is_drill": False,
+                "is_restricted": False,
+                "started_at": "2026-07-12T19:04:00Z",
+                "detected_at": "2026-07-12T19:08:00Z",
+                "acknowledged_at": "2026-07-12T19:30:00Z",
+                "restored_at": "2026-07-12T20:56:00Z",
+                "resolved_at": "2026-07-13T19:04:00Z",
+                "url": "/reviews/PIR-0003/",
+            },
+            response_only=True,
+        )
+    ]
+)
 class ReviewSerializer(serializers.ModelSerializer):
     """A post-incident review in a list; GET of one returns its whole document."""
 
@@ -32,6 +57,27 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Open action item",
+            value={
+                "id": 17,
+                "review": "PIR-0003",
+                "title": "Fail over to the second acquirer automatically when one acquirer's timeouts pass 10 %",
+                "kind": "prevent",
+                "owner_team": "payments",
+                "assignee": "payments.engineer",
+                "due_date": "2026-08-11",
+                "priority": "high",
+                "status": "in_progress",
+                "link": "https://tickets.basketly.example/browse/PAY-1412",
+                "completed_at": None,
+            },
+            response_only=True,
+        )
+    ]
+)
 class ActionItemSerializer(serializers.ModelSerializer):
     review = serializers.CharField(source="review.reference", read_only=True)
     owner_team = serializers.SlugRelatedField(slug_field="slug", read_only=True)

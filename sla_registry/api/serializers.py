@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from sla_registry.models import (
@@ -11,6 +12,30 @@ from sla_registry.models import (
 )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Payments",
+            value={
+                "slug": "payments",
+                "name": "Payments",
+                "kind": "engineering",
+                "description": "Runs card and wallet payments, fraud scoring, refunds and both acquirers.",
+                "is_sla_committee": False,
+                "email": "payments@basketly.example",
+                "chat_channel": "#payments-oncall",
+                "pager_handle": "pd-payments-primary",
+                "primary_channel": "page",
+                "fallback_channel": "phone",
+                "time_zone": "Europe/London",
+                "working_days": "1,2,3,4,5",
+                "working_day_starts": "09:00",
+                "working_day_ends": "17:30",
+            },
+            response_only=True,
+        )
+    ]
+)
 class TeamSerializer(serializers.ModelSerializer):
     # Wall-clock times in the team's own time zone, not instants: "09:00", without an offset.
     working_day_starts = serializers.SerializerMethodField(help_text="Local time in time_zone, e.g. 09:00.")
@@ -42,6 +67,22 @@ class TeamSerializer(serializers.ModelSerializer):
         return team.working_day_ends.strftime("%H:%M")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Checkout API",
+            value={
+                "slug": "checkout-api",
+                "name": "Checkout API",
+                "owner_team": "checkout",
+                "tier": "critical",
+                "description": "Turns a basket into an order: delivery, stock reservation, payment, confirmation.",
+                "dependencies": ["basket-service", "inventory-service", "payments-gateway", "postgresql-cluster"],
+            },
+            response_only=True,
+        )
+    ]
+)
 class ServiceSerializer(serializers.ModelSerializer):
     owner_team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     dependencies = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
@@ -51,6 +92,21 @@ class ServiceSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "owner_team", "tier", "description", "dependencies"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Check out and pay",
+            value={
+                "slug": "check-out-and-pay",
+                "name": "Check out and pay",
+                "description": "A customer reviews the basket, chooses delivery, pays and gets a confirmation.",
+                "business_impact": "Every order passes through here: about £42,000 of orders an hour at peak.",
+                "services": ["api-gateway", "basket-service", "checkout-api", "payments-gateway"],
+            },
+            response_only=True,
+        )
+    ]
+)
 class CustomerJourneySerializer(serializers.ModelSerializer):
     services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
 
@@ -59,12 +115,42 @@ class CustomerJourneySerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "business_impact", "services"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "SEV1",
+            value={
+                "key": "SEV1",
+                "name": "Critical",
+                "rank": 1,
+                "customer_impact": (
+                    "A core journey (sign-up, search, checkout, payment, refund) is down or failing for more than 5 % "
+                    "of customers, money is at risk, or customer data is exposed."
+                ),
+            },
+            response_only=True,
+        )
+    ]
+)
 class SeveritySerializer(serializers.ModelSerializer):
     class Meta:
         model = Severity
         fields = ["key", "name", "rank", "customer_impact"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Third party",
+            value={
+                "slug": "third-party",
+                "name": "Third party",
+                "description": "Caused by a supplier: acquirers, SMS and email providers, carriers, the cloud.",
+            },
+            response_only=True,
+        )
+    ]
+)
 class IncidentCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentCategory
@@ -76,6 +162,25 @@ class DocumentSummaryFields(serializers.Serializer):
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "SLA-0001",
+            value={
+                "reference": "SLA-0001",
+                "title": "Payments Gateway for checkout",
+                "service": "payments-gateway",
+                "provider_team": "payments",
+                "consumer_teams": ["checkout", "checkout-product"],
+                "status": "active",
+                "effective_from": "2026-01-05T09:00:00Z",
+                "next_review_due": "2027-01-31T09:00:00Z",
+                "url": "/slas/SLA-0001/",
+            },
+            response_only=True,
+        )
+    ]
+)
 class AgreementSerializer(DocumentSummaryFields, serializers.ModelSerializer):
     """An SLA in a list; GET of one SLA returns its whole document."""
 
@@ -98,6 +203,24 @@ class AgreementSerializer(DocumentSummaryFields, serializers.ModelSerializer):
         ]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "ESC-0001",
+            value={
+                "reference": "ESC-0001",
+                "title": "Payments Gateway escalation",
+                "service": "payments-gateway",
+                "owner_team": "payments",
+                "status": "active",
+                "effective_from": "2026-05-13T09:00:00Z",
+                "next_review_due": "2026-12-07T09:00:00Z",
+                "url": "/escalation/ESC-0001/",
+            },
+            response_only=True,
+        )
+    ]
+)
 class EscalationMatrixSerializer(DocumentSummaryFields, serializers.ModelSerializer):
     """An escalation matrix in a list; GET of one returns its whole document."""
 
