@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm
 
+from portal.audit.log import record_event
 from reviews.models import PostIncidentReview
 from sla_registry.choices import TeamKind
 from sla_registry.models import Team
@@ -34,16 +35,35 @@ def teams_that_see(review):
 
 
 def grant_restricted_access(review):
-    """Make the object permissions match the review's restriction (called by every write in reviews.actions)."""
-    GroupObjectPermission.objects.filter(
+    """Make the object permissions match the review's restriction (called by every write in reviews.actions).
+
+    When the set of teams granted access changes, a `review.access_granted` event records the teams before
+    and after, by the user the write is stamped with; rewriting the same grants records nothing.
+    """
+    grants = GroupObjectPermission.objects.filter(
         object_pk=str(review.pk),
         content_type=ContentType.objects.get_for_model(PostIncidentReview),
         permission__codename=VIEW_RESTRICTED,
-    ).delete()
-    if review.is_restricted:
-        groups = [team.group for team in teams_that_see(review)]
-        if groups:
-            assign_perm(VIEW_RESTRICTED, Group.objects.filter(pk__in=[group.pk for group in groups]), review)
+    )
+    granted_before = set(grants.values_list("group_id", flat=True))
+    grants.delete()
+    teams = list(teams_that_see(review)) if review.is_restricted else []
+    if teams:
+        assign_perm(VIEW_RESTRICTED, Group.objects.filter(pk__in=[team.group_id for team in teams]), review)
+    if granted_before != {team.group_id for team in teams}:
+        record_event(
+            "review.access_granted",
+            review,
+            # reviews.actions stamps the review with its acting user before every write that gets here.
+            actor=getattr(review, "_history_user", None),
+            payload={
+                "restricted": review.is_restricted,
+                "teams": sorted(team.slug for team in teams),
+                "previous_teams": sorted(
+                    Team.objects.filter(group_id__in=granted_before).values_list("slug", flat=True)
+                ),
+            },
+        )
 
 
 def visible_reviews(user, queryset=None):

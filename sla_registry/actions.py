@@ -7,10 +7,13 @@ included, in one transaction: the shape the change-request engine will apply.
 """
 
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
+from portal.audit.log import record_event
 from portal.history import stamp
 from sla_registry.models import IncidentCategory, Severity, check_escalation_levels
 
@@ -55,16 +58,51 @@ def save_team(team, *, acting_user, reason):
         raise
 
 
+def _is_member(team, user):
+    return user.groups.filter(pk=team.group_id).exists()
+
+
+def _may_approve_for(team, user):
+    """Whether `user` holds approve_for_team on `team` itself (not through a group), read from the database."""
+    return UserObjectPermission.objects.filter(
+        user=user,
+        permission__codename=APPROVE_FOR_TEAM.partition(".")[2],
+        content_type=ContentType.objects.get_for_model(team),
+        object_pk=str(team.pk),
+    ).exists()
+
+
+def _record_membership(action, team, user, *, acting_user, permission=None):
+    payload = {"user": user.get_username(), "user_id": user.pk, "team": team.slug}
+    if permission:
+        payload["permission"] = permission
+    record_event(action, team, actor=acting_user, payload=payload)
+
+
+@transaction.atomic
 def add_team_member(team, user, *, acting_user, approver=False):
-    """Make `user` a member of `team`; an approver may also approve change requests for it."""
-    user.groups.add(team.group)
-    if approver:
+    """Make `user` a member of `team`; an approver may also approve change requests for it.
+
+    Each change is recorded in the audit log (team.member_added, permission.granted); what `user`
+    already had is left alone and not recorded again.
+    """
+    if not _is_member(team, user):
+        user.groups.add(team.group)
+        _record_membership("team.member_added", team, user, acting_user=acting_user)
+    if approver and not _may_approve_for(team, user):
         assign_perm(APPROVE_FOR_TEAM, user, team)
+        _record_membership("permission.granted", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM)
 
 
+@transaction.atomic
 def remove_team_member(team, user, *, acting_user):
-    user.groups.remove(team.group)
-    remove_perm(APPROVE_FOR_TEAM, user, team)
+    """Take `user` out of `team`, and with it their permission to approve for it; both are audited."""
+    if _is_member(team, user):
+        user.groups.remove(team.group)
+        _record_membership("team.member_removed", team, user, acting_user=acting_user)
+    if _may_approve_for(team, user):
+        remove_perm(APPROVE_FOR_TEAM, user, team)
+        _record_membership("permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM)
 
 
 # Services, journeys and taxonomy -------------------------------------------

@@ -40,7 +40,8 @@ def record_event(action, target, *, actor, payload=None):
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         object_type=target._meta.label_lower,
-        object_id=str(target.pk),
+        # An unsaved target (a log-in attempt for a username nobody has) is named by its repr alone.
+        object_id="" if target.pk is None else str(target.pk),
         object_repr=str(target)[:200],
         payload=_json_ready(payload or {}),
         previous_hash=last_hash,
