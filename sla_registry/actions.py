@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from guardian.models import UserObjectPermission
-from guardian.shortcuts import assign_perm, remove_perm
+from guardian.shortcuts import assign_perm, get_perms, get_user_perms, remove_perm
 
 from portal.audit.log import record_event
 from portal.history import stamp
@@ -103,6 +103,28 @@ def remove_team_member(team, user, *, acting_user):
     if _may_approve_for(team, user):
         remove_perm(APPROVE_FOR_TEAM, user, team)
         _record_membership("permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM)
+
+
+@transaction.atomic
+def set_team_permissions(team, holder, codenames, *, acting_user):
+    """Give `holder` (a user or a group) exactly the object permissions `codenames` on `team`.
+
+    The admin's object-permission pages write through here, so every grant and
+    revocation made there is audited like those of add/remove_team_member.
+    """
+    held = set(get_perms(holder, team)) if isinstance(holder, Group) else set(get_user_perms(holder, team))
+    wanted = set(codenames)
+    holder_key = {"group": holder.name} if isinstance(holder, Group) else {"user": holder.get_username()}
+    for action, codename in [("permission.granted", c) for c in sorted(wanted - held)] + [
+        ("permission.revoked", c) for c in sorted(held - wanted)
+    ]:
+        (assign_perm if action == "permission.granted" else remove_perm)(codename, holder, team)
+        record_event(
+            action,
+            team,
+            actor=acting_user,
+            payload={**holder_key, "team": team.slug, "permission": f"{team._meta.app_label}.{codename}"},
+        )
 
 
 # Services, journeys and taxonomy -------------------------------------------

@@ -29,6 +29,17 @@ from sla_registry.models import (
 )
 
 
+class AuditedPermissionsForm:
+    """The admin's object-permission forms, saving through sla_registry.actions so each change is audited."""
+
+    acting_user = None
+
+    def save_obj_perms(self):
+        holder = getattr(self, "user", None) or self.group
+        codenames = self.cleaned_data[self.get_obj_perms_field_name()]
+        actions.set_team_permissions(self.obj, holder, codenames, acting_user=self.acting_user)
+
+
 @admin.register(Team)
 class TeamAdmin(GuardedModelAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "is_sla_committee", "primary_channel", "fallback_channel"]
@@ -38,6 +49,14 @@ class TeamAdmin(GuardedModelAdminMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         actions.save_team(obj, acting_user=request.user, reason="Edited in the admin")
+
+    def get_obj_perms_manage_user_form(self, request):
+        base = super().get_obj_perms_manage_user_form(request)
+        return type("AuditedUserPermissionsForm", (AuditedPermissionsForm, base), {"acting_user": request.user})
+
+    def get_obj_perms_manage_group_form(self, request):
+        base = super().get_obj_perms_manage_group_form(request)
+        return type("AuditedGroupPermissionsForm", (AuditedPermissionsForm, base), {"acting_user": request.user})
 
 
 @admin.register(Service)

@@ -324,3 +324,26 @@ def test_the_audit_page_filters_the_new_events_by_action(client, make_team, make
     assert shown("auth.login_failed") == ["auth.login_failed"]
     page = client.get(url, {"action": "auth."}).content.decode()
     assert "alice" in page and WRONG_PASSWORD not in page
+
+
+def test_object_permissions_granted_and_revoked_in_the_admin_are_audited(make_team, make_user, admin_actor):
+    team = make_team("Payments")
+    person = make_user("payments.lead", teams=[team])
+    admin_actor.is_staff = True
+    admin_actor.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(admin_actor)
+    url = reverse("admin:sla_registry_team_permissions_manage_user", args=[team.pk, person.pk])
+    assert client.post(url, {"permissions": ["approve_for_team"]}).status_code == 302
+    assert person.has_perm(APPROVE_FOR_TEAM, team)
+    # The form needs at least one permission ticked: swap approving for only viewing.
+    assert client.post(url, {"permissions": ["view_team"]}).status_code == 302
+    person = get_user_model().objects.get(pk=person.pk)  # fresh permission cache
+    assert not person.has_perm(APPROVE_FOR_TEAM, team)
+    recorded = [(event.action, event.actor_id, event.payload["permission"]) for event in events("permission.")]
+    assert recorded == [
+        ("permission.granted", admin_actor.pk, APPROVE_FOR_TEAM),
+        ("permission.granted", admin_actor.pk, "sla_registry.view_team"),
+        ("permission.revoked", admin_actor.pk, APPROVE_FOR_TEAM),
+    ]
+    assert all(event.payload["user"] == "payments.lead" for event in events("permission."))
