@@ -10,7 +10,8 @@ agreements, releases or reviews there are:
   3  the teams, services and categories the matrix and the SLAs name (one snapshot_directory)
   1  the severities, for the selector and the directory
   2  releases and freeze windows around the moment, and the services they concern
-  1  the last three reviews, 1 the open action items (both through visible_reviews)
+  1  the last three reviews, 1 the open action items (both as visible_reviews allows, its SQL compiled
+     once per user)
 
 The terms always come from the versions in force at the moment, never from the
 live rows: what the card shows is what the affected teams approved, and the
@@ -20,17 +21,22 @@ version then is left out, with a note saying why.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from django.db.models import BooleanField, Case, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db import connection
+from django.db.models import BooleanField, Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from approvals.models import DocumentVersion
+from portal.markdown import render_markdown
+from portal.search.backends import restricted_reviews_sql
 from releases.choices import ReleaseKind
 from releases.models import Release
 from reviews.choices import OPEN_ACTION_STATUSES
-from reviews.models import ActionItem
-from reviews.permissions import visible_reviews
+from reviews.models import ActionItem, PostIncidentReview
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import EscalationMatrix, Service, ServiceLevelAgreement, Severity
 from sla_registry.presentation import present_matrix, present_sla, snapshot_directory
@@ -98,6 +104,7 @@ class OnCallCard:
     matrix_version: VersionUsed | None = None
     matrix_terms: object = None  # presentation.MatrixTerms, from the version in force
     matrix_note: str = ""
+    playbook: list = field(default_factory=list)  # (presented step, its instructions as safe HTML), in order
     steps: list = field(default_factory=list)  # CardStep, of the chosen severity, in order
     agreements: list = field(default_factory=list)
     agreement_notes: list = field(default_factory=list)
@@ -172,6 +179,7 @@ def build_card(service, *, severity_key=DEFAULT_SEVERITY, at=None, user):
             )
         else:
             card.matrix_terms = present_matrix(version.snapshot, directory=directory)
+            card.playbook = [(step, _instructions_html(step.instructions)) for step in card.matrix_terms.playbook]
             card.steps = _steps_of(card.matrix_terms, chosen)
             if not card.steps:
                 card.matrix_note = f"{matrix.reference} had no {chosen} escalation steps at {moment}."
@@ -218,6 +226,14 @@ def _version_used(document, version, url_prefix):
         effective_at=version.effective_at,
         latest_number=document.latest_version_number,
     )
+
+
+@lru_cache(maxsize=256)
+def _instructions_html(text):
+    """A playbook step's markdown as HTML, rendered once per text and process (the same for every card that
+    shows it, and a few milliseconds a card otherwise)."""
+    # Safe to mark: markdown-it escapes raw HTML and nh3 cleans what it produced (as the markdown filter does).
+    return mark_safe(render_markdown(text)) if text else ""
 
 
 def _absence(document, moment):
@@ -272,21 +288,30 @@ def _add_releases(card, service):
     at = card.at
     card.releases_from, card.releases_to = at - RELEASES_BEFORE, at + RELEASES_AFTER
     dependencies = Service.dependencies.through.objects.filter(from_service=service).values("to_service")
-    concerned = Service.objects.filter(Q(pk=service.pk) | Q(pk__in=dependencies))
+    concerned = Q(pk=service.pk) | Q(pk__in=dependencies)
     nearby = Q(
         kind__in=[ReleaseKind.RELEASE, ReleaseKind.MAINTENANCE],
         starts_at__lte=card.releases_to,
         ends_at__gte=card.releases_from,
     )
     freeze = Q(kind=ReleaseKind.FREEZE, starts_at__lte=at, ends_at__gte=at)
+    concerns = Release.services.through.objects.filter(
+        Q(service=service.pk) | Q(service__in=dependencies), release=OuterRef("pk")
+    )
     is_dependency = Case(When(pk=service.pk, then=Value(False)), default=Value(True), output_field=BooleanField())
+    # Only the columns the card shows: the rest (descriptions, calendar data) would be read and turned into
+    # Python values for nothing.
     releases = (
         Release.objects.scheduled()
-        .filter(nearby | freeze, pk__in=Release.objects.filter(services__in=concerned.values("pk")).values("pk"))
+        .filter(nearby | freeze, Exists(concerns))
+        .only("pk", "title", "kind", "risk", "starts_at", "ends_at")
         .prefetch_related(
             Prefetch(
                 "services",
-                queryset=concerned.annotate(is_dependency=is_dependency).order_by("is_dependency", "name"),
+                queryset=Service.objects.filter(concerned)
+                .annotate(is_dependency=is_dependency)
+                .only("pk", "name")
+                .order_by("is_dependency", "name"),
                 to_attr="concerned_services",
             )
         )
@@ -306,16 +331,32 @@ def _add_releases(card, service):
 
 def _add_reviews(card, service, user):
     """The last reviews of incidents of the service before the moment, and the follow-up work still open."""
-    of_service = visible_reviews(user).filter(services=service)
     card.recent_reviews = list(
-        of_service.filter(is_drill=False, started_at__lt=card.at)
+        PostIncidentReview.objects.filter(_visible_reviews(user), services=service)
+        .filter(is_drill=False, started_at__lt=card.at)
         .select_related("severity")
+        .only("pk", "title", "status", "started_at", "severity__key")
         .order_by("-started_at", "-pk")[:RECENT_REVIEWS]
     )
     today = timezone.localdate()
+    # A join on the review's services: the same rows as `review IN (visible reviews of the service)`, with one
+    # subquery less to build and to plan.
     items = list(
-        ActionItem.objects.filter(review__in=of_service.values("pk"), status__in=OPEN_ACTION_STATUSES)
+        ActionItem.objects.filter(
+            _visible_reviews(user, "review__"), review__services=service, status__in=OPEN_ACTION_STATUSES
+        )
         .select_related("review", "owner_team", "assignee")
+        .only(
+            "pk",
+            "title",
+            "due_date",
+            "status",
+            "review__id",
+            "owner_team__name",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+        )
         .annotate(
             overdue_first=Case(When(due_date__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField())
         )
@@ -324,3 +365,21 @@ def _add_reviews(card, service, user):
     for item in items:
         item.is_overdue = item.due_date is not None and item.due_date < today
     card.action_items, card.more_action_items = items[:MOST_ACTION_ITEMS], len(items) > MOST_ACTION_ITEMS
+
+
+def _visible_reviews(user, path=""):
+    """A condition on PostIncidentReview (through `path`, such as "review__") keeping what `user` may see.
+
+    The same rule as reviews.permissions.visible_reviews, whose SQL for the restricted reviews is compiled
+    once per user (portal.search.backends.restricted_reviews_sql): building that queryset costs several
+    milliseconds of Python per use, more than running it.
+    """
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    allowed = Q(**{f"{path}is_restricted": False})
+    sql, params = restricted_reviews_sql(connection.vendor, user.pk)
+    if sql is not None:
+        allowed |= Q(**{f"{path}pk__in": RawSQL(sql, params)})
+    return allowed

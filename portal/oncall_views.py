@@ -4,9 +4,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from portal.moments import parse_moment
 from portal.oncall import DEFAULT_SEVERITY, build_card
 from sla_registry.models import Service
-from sla_registry.views.documents import parse_moment
 
 # Far enough for any incident worth reading about, and far from the datetime limits (at ± 72 h must exist).
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2100

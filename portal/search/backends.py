@@ -23,12 +23,16 @@ PostgreSQL: `LIMIT` without `ORDER BY` over a GIN bitmap scan reads only k heap 
 narrow (migration 0003) so those reads are cheap. When the planner's word frequencies say the query is
 broad, `gin_fuzzy_search_limit` (set for the statement only) also caps what each GIN scan collects;
 when they say it is selective, nothing is sampled, so a rare combination of common words is found.
+When they say most documents match (and there is no phrase), the body tier is the newest matches, read
+newest first by primary key as on SQLite: a GIN scan would first collect every match into a bitmap, and
+the cap samples nothing once one word of the query (such as a rare ending of a typed prefix) is rare.
 Phrases and exclusions need the stored vector, so they are checked on the few rows kept. Title matches
 are ranked by ts_rank; the body tier is ranked when it holds every match.
 
 When a tier holds fewer rows than its limit it holds every match, so for specific queries (rare words,
 phrases, names: what an engineer types during an incident) the ranking is exact; broad queries show a
-bounded, recent (SQLite) or table-order (PostgreSQL) selection, marked as "the best of more than N".
+bounded selection, recent (SQLite; PostgreSQL when most documents match) or in table order (PostgreSQL),
+marked as "the best of more than N".
 Filters (kind, service, team) are applied inside each tier, so they never empty a page that has matches;
 review visibility too on SQLite, and once over the candidates on PostgreSQL (one plan for it, not three).
 """
@@ -61,6 +65,10 @@ PHRASE_CHECKS = 300  # PostgreSQL: rows whose stored vector is read to check a p
 # compiling for a millisecond query).
 PG_SETTINGS = ["gin_fuzzy_search_limit", "enable_seqscan", "jit"]
 EXACT_MATCHES = 1000  # PostgreSQL: a query expected to match at most this many documents is answered exactly
+# PostgreSQL: a query expected to match at least this share of the documents takes its body tier from the newest
+# RECENT_WINDOW documents (read newest first, by primary key), as SQLite does for broad queries.
+RECENT_SHARE = 0.3
+RECENT_WINDOW = 1500
 STATISTICS_SECONDS = 300  # PostgreSQL: how long the planner's word frequencies are reused
 
 EXACT, TITLE, BODY = 0, 1, 2
@@ -106,14 +114,14 @@ def _visibility(user):
         return "", []
     if user is None or not user.is_authenticated:
         return "NOT d.is_restricted", []
-    sql, params = _restricted_reviews_sql(connection.vendor, user.pk)
+    sql, params = restricted_reviews_sql(connection.vendor, user.pk)
     if sql is None:
         return "NOT d.is_restricted", []
     return f"(NOT d.is_restricted OR d.review_id IN ({sql}))", list(params)
 
 
 @lru_cache(maxsize=1024)
-def _restricted_reviews_sql(vendor, user_pk):
+def restricted_reviews_sql(vendor, user_pk):
     """The SQL of "restricted reviews this (non-superuser) user may see", compiled once per user and process.
 
     Compiling the visible_reviews queryset costs several milliseconds of Python, more than the search
@@ -127,7 +135,9 @@ def _restricted_reviews_sql(vendor, user_pk):
 
     user = get_user_model()(pk=user_pk, is_superuser=False)
     try:
-        allowed = visible_reviews(user, PostIncidentReview.objects.filter(is_restricted=True)).values("pk")
+        # No ORDER BY (the model's default ordering): an IN subquery does not need one, and sorting costs planning.
+        restricted = PostIncidentReview.objects.filter(is_restricted=True).order_by()
+        allowed = visible_reviews(user, restricted).values("pk")
         sql, params = allowed.query.sql_with_params()
     except EmptyResultSet:
         return None, ()
@@ -306,8 +316,14 @@ class PostgresBackend(Backend):
     matches; migration 0003 keeps the heap narrow (the big columns in TOAST), so those rows sit on few,
     cached pages. When the planner's word frequencies say the query is broad, `gin_fuzzy_search_limit`
     also caps what each GIN scan collects (a sample, for a query whose matches could not all be shown
-    anyway); when they say it is selective, nothing is sampled. For the one statement, sequential
-    scans (reading and parsing every stored vector) and JIT are off.
+    anyway); when they say it is selective, nothing is sampled. When they say most documents match, the
+    body tier reads the newest documents instead, and falls back to the GIN scan only if they hold too
+    few matches. For the one statement, sequential scans (reading and parsing every stored vector) and
+    JIT are off.
+
+    The statement is sent with client-side binding (Django's default for psycopg 3), so psycopg's
+    server-side prepared statements (`prepare_threshold`) never apply to it: the settings batch below
+    needs several statements in one round trip, which server-side binding does not allow.
     """
 
     contains = "strpos"
@@ -354,15 +370,43 @@ class PostgresBackend(Backend):
         recheck = loose != exact
         # Few expected matches: no sampling, and every match is checked for its phrase. Many: a sample of
         # about GIN_FUZZY_LIMIT rows per GIN scan, and PHRASE_CHECKS of them checked.
-        is_broad = self.estimated_matches(query, expansions) > EXACT_MATCHES
+        estimate = self.estimated_matches(query, expansions)
+        is_broad = estimate > EXACT_MATCHES
         checks = PHRASE_CHECKS if is_broad else EXACT_MATCHES
         checked = "WHERE c.search_vector @@ to_tsquery('simple', %s)" if recheck else ""
         title_checked = "WHERE NOT (c.search_vector @@ to_tsquery('simple', %s))" if query.excluded else ""
+        # Most documents match: a GIN scan would collect every one of them into a bitmap before the first row
+        # (tens of milliseconds at 100,000, and gin_fuzzy_search_limit samples nothing as soon as one word of
+        # the query, such as a rare ending of a typed prefix, is rare). Reading the newest documents by primary
+        # key and checking each one's vector (phrases and exclusions included) finds BODY_CANDIDATES matches
+        # within a few hundred rows. Only when the newest RECENT_WINDOW documents hold fewer (the estimate was
+        # wrong) does the GIN scan below run: its condition is a one-time filter, so it is skipped otherwise.
+        # Not for a phrase: its words may be common while the phrase is rare (the estimate is for the words).
+        has_phrase = loose != to_tsquery(query, with_exclusions=False, expansions=expansions)
+        recent = not has_phrase and estimate >= RECENT_SHARE * _documents() > RECENT_WINDOW
+        recent_sql = (
+            f"""recent AS MATERIALIZED (
+                SELECT w.id, w.is_restricted, w.review_id FROM (
+                        SELECT d.id, d.search_vector, d.is_restricted, d.review_id FROM search_searchdocument d
+                         WHERE TRUE{extra} ORDER BY d.id DESC LIMIT {RECENT_WINDOW}) w
+                 WHERE w.search_vector @@ to_tsquery('simple', %s) LIMIT {BODY_CANDIDATES}
+            ),"""
+            if recent
+            else ""
+        )
+        recent_body = (
+            f"""UNION ALL
+                SELECT r.id, {BODY}, 0.0::real, r.is_restricted, r.review_id FROM recent r
+                 WHERE (SELECT count(*) FROM recent) >= {BODY_CANDIDATES}"""
+            if recent
+            else ""
+        )
+        gin_gate = f" WHERE (SELECT count(*) FROM recent) < {BODY_CANDIDATES}" if recent else ""
         # LIMIT without ORDER BY: a bitmap heap scan stops after k rows, so only k rows are read whatever
         # the number of matches (they come in table order). The body tier is ranked when it holds every
         # match; otherwise it is the first BODY_CANDIDATES matches, newest first.
         sql = f"""
-            WITH candidate AS (
+            WITH {recent_sql} candidate AS (
                 SELECT d.id, {EXACT} AS tier, 0.0::real AS score, d.is_restricted, d.review_id
                   FROM search_searchdocument d WHERE d.kind = 'service' AND d.title_key = %s{extra}
                 UNION ALL
@@ -372,6 +416,7 @@ class PostgresBackend(Backend):
                           FROM search_searchdocument d
                          WHERE d.title_vector @@ to_tsquery('simple', %s){extra} LIMIT {TITLE_CANDIDATES}) c
                         {title_checked}) t
+                {recent_body}
                 UNION ALL
                 SELECT b.id, {BODY}, CASE WHEN count(*) OVER () < {BODY_CANDIDATES}
                        THEN ts_rank(b.search_vector, to_tsquery('simple', %s)) ELSE 0 END, b.is_restricted, b.review_id
@@ -379,11 +424,12 @@ class PostgresBackend(Backend):
                         SELECT d.id, d.search_vector, d.is_restricted, d.review_id FROM search_searchdocument d
                          WHERE d.search_vector @@ to_tsquery('simple', %s){extra}
                          LIMIT {checks if recheck else BODY_CANDIDATES}) c
-                        {checked} LIMIT {BODY_CANDIDATES}) b
+                        {checked} LIMIT {BODY_CANDIDATES}) b{gin_gate}
             )
             SELECT d.id, d.tier, d.score FROM candidate d{" WHERE " + visibility if visibility else ""}
         """
-        arguments = [query.name_key, *params]
+        arguments = [*params, exact] if recent else []
+        arguments += [query.name_key, *params]
         arguments += [matching, matching, *params, *([excluded_tsquery(query)] if query.excluded else [])]
         arguments += [matching, loose, *params, *([exact] if recheck else [])]
         arguments += visibility_params
@@ -425,7 +471,9 @@ class PostgresBackend(Backend):
             share = 1.0
             for token in tokens[:-1] if prefix else tokens:
                 share *= frequencies.get(token, floor)
-            return share
+            # A prefix long enough to be expanded that was not (`expansions` found no word it finishes as)
+            # matches as rarely as an unknown word; a short one may finish as any word.
+            return share * floor if prefix and len(tokens[-1]) > self.native_prefix_length else share
 
         def term(item):
             return min(1.0, sum(form(tokens, prefix) for tokens, prefix in expand(item, expansions)))
@@ -437,6 +485,12 @@ class PostgresBackend(Backend):
 
 
 _frequencies_cache = {}
+
+
+def _documents():
+    """About how many documents there are (the planner's count), 0 when unknown."""
+    statistics = _word_frequencies()
+    return statistics[0] if statistics else 0
 
 
 def _word_frequencies():

@@ -275,3 +275,29 @@ def test_a_typed_prefix_finds_the_words_it_can_finish_as(registry, find):
 def test_a_prefix_that_finishes_no_known_word_finds_nothing(registry, find):
     assert find("zebrafishes") == []
     assert find("ledger zzzzq") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Reading a broad query newest first is PostgreSQL's plan")
+def test_a_broad_query_shows_its_newest_matches_and_never_loses_rarer_ones(registry, find, monkeypatch):
+    from portal.search import backends
+    from portal.search.registry import flush_pending
+
+    flush_pending()  # the registry's documents, written as a search would write them
+    # Whatever the statistics say, treat every query as matching most of a large index.
+    monkeypatch.setattr(backends.PostgresBackend, "estimated_matches", lambda self, query, expansions: 10**6)
+    monkeypatch.setattr(backends, "_documents", lambda: 10**6)
+    newest = SearchDocument.objects.order_by("-id")
+
+    # The newest documents hold enough matches: the body tier is the newest of them.
+    monkeypatch.setattr(backends, "RECENT_WINDOW", SearchDocument.objects.count())
+    monkeypatch.setattr(backends, "BODY_CANDIDATES", 1)
+    newest_match = next(d.title for d in newest if "gateway" in f"{d.title} {d.body}".lower())
+    assert newest_match in find("gateway")
+    assert "Ledger" not in find("bookkeeping -card")  # exclusions are checked on the rows read
+
+    # They hold too few (the estimate was wrong): every match is still found.
+    monkeypatch.setattr(backends, "RECENT_WINDOW", 2)
+    monkeypatch.setattr(backends, "BODY_CANDIDATES", 300)
+    assert "Ledger" in find("bookkeeping")
+    assert "Ledger" in find("bookkeeping -zebrafish")
+    assert f"{registry['matrix'].reference} API Gateway escalation" in find("zebrafish")
