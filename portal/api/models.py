@@ -12,7 +12,6 @@ class ApiToken(AbstractAuthToken):
     """
 
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “deploy pipeline”.")
-    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
