@@ -16,17 +16,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from approvals import actions
-from approvals.api.serializers import (
+from approvals.api.examples import (
     EXAMPLE_CHANGE_REQUEST,
     EXAMPLE_CHECKOUT_APPROVAL,
     EXAMPLE_PROPOSED_SLA,
+    example_change_request_detail,
+)
+from approvals.api.serializers import (
     VERDICTS,
     ChangeRequestDetailSerializer,
     ChangeRequestSerializer,
     DecisionInputSerializer,
     ProposalSerializer,
     RevisionSerializer,
-    example_change_request_detail,
 )
 from approvals.choices import ChangeKind, ChangeState
 from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
