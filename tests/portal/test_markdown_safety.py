@@ -49,7 +49,8 @@ EXAMPLES = settings(
 OWN_SCRIPTS = {"/static/js/search-shortcut.js", "/static/vendor/htmx/htmx.min.js"}
 DANGEROUS_ELEMENTS = {"script", "iframe", "object", "embed", "frame", "frameset", "applet", "base"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset"}
-BAD_SCHEMES = re.compile(r"^(javascript|vbscript|data:text/html|data:image/svg)", re.IGNORECASE)
+# A URL's scheme ends at its colon: "javascript" alone is a relative link (harmless), "javascript:" is not.
+BAD_SCHEMES = re.compile(r"^(javascript:|vbscript:|data:text/html|data:image/svg)", re.IGNORECASE)
 # Browsers drop ASCII whitespace and control characters inside a scheme ("java\tscript:").
 IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")
 
@@ -419,4 +420,8 @@ def test_the_checker_catches_what_it_looks_for():
         assert finder.problems, html
     finder = ScriptFinder()
     finder.feed('<html><head><script src="/static/js/search-shortcut.js" defer></script></head><body><p>ok</p>')
+    assert finder.problems == []
+    # A link to a page called "javascript" is relative, not script: only a scheme (with its colon) runs code.
+    finder = ScriptFinder()
+    finder.feed('<html><body><a href="javascript">notes</a> <a href="javascript-tips/">more</a></body></html>')
     assert finder.problems == []
