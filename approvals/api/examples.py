@@ -80,3 +80,15 @@ def example_change_request_detail(**fields):
         "decisions": [EXAMPLE_CHECKOUT_APPROVAL],
         **fields,
     }
+
+
+def example_payments_decision(verdict, comment):
+    """Payments' decision on CR-0042, as the request's decisions list shows it after Checkout's approval."""
+    return {
+        **EXAMPLE_CHECKOUT_APPROVAL,
+        "team": "payments",
+        "verdict": verdict,
+        "comment": comment,
+        "decided_by": "payments.approver",
+        "decided_at": "2026-10-20T09:12:03Z",
+    }

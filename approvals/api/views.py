@@ -21,6 +21,7 @@ from approvals.api.examples import (
     EXAMPLE_CHECKOUT_APPROVAL,
     EXAMPLE_PROPOSED_SLA,
     example_change_request_detail,
+    example_payments_decision,
 )
 from approvals.api.serializers import (
     VERDICTS,
@@ -71,6 +72,10 @@ EXAMPLE_PROPOSAL = OpenApiExample(
     },
     request_only=True,
 )
+
+
+PAYMENTS_APPROVES = "Our second on-call starts on 2 November; agreed from then."
+PAYMENTS_REJECTS = "15 minutes needs a second on-call; not staffed yet."
 
 
 def _response(name, summary, value, status_code=200):
@@ -249,23 +254,14 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
         examples=[
             OpenApiExample(
                 "Approve for Payments",
-                value={"team": "payments", "comment": "Our second on-call starts on 2 November; agreed from then."},
+                value={"team": "payments", "comment": PAYMENTS_APPROVES},
                 request_only=True,
             ),
             _response(
                 "Approved by Payments",
                 "CR-0042 approved by two of four teams",
                 example_change_request_detail(
-                    decisions=[
-                        EXAMPLE_CHECKOUT_APPROVAL,
-                        {
-                            **EXAMPLE_CHECKOUT_APPROVAL,
-                            "team": "payments",
-                            "comment": "Our second on-call starts on 2 November; agreed from then.",
-                            "decided_by": "payments.approver",
-                            "decided_at": "2026-10-20T09:12:03Z",
-                        },
-                    ]
+                    decisions=[EXAMPLE_CHECKOUT_APPROVAL, example_payments_decision("approve", PAYMENTS_APPROVES)]
                 ),
             ),
         ],
@@ -281,7 +277,7 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
         examples=[
             OpenApiExample(
                 "Reject for Payments",
-                value={"team": "payments", "comment": "15 minutes needs a second on-call; not staffed yet."},
+                value={"team": "payments", "comment": PAYMENTS_REJECTS},
                 request_only=True,
             ),
             _response(
@@ -289,17 +285,7 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
                 "CR-0042 rejected: the author can revise it",
                 example_change_request_detail(
                     state="rejected",
-                    decisions=[
-                        EXAMPLE_CHECKOUT_APPROVAL,
-                        {
-                            **EXAMPLE_CHECKOUT_APPROVAL,
-                            "team": "payments",
-                            "verdict": "reject",
-                            "comment": "15 minutes needs a second on-call; not staffed yet.",
-                            "decided_by": "payments.approver",
-                            "decided_at": "2026-10-20T09:12:03Z",
-                        },
-                    ],
+                    decisions=[EXAMPLE_CHECKOUT_APPROVAL, example_payments_decision("reject", PAYMENTS_REJECTS)],
                 ),
             ),
         ],
