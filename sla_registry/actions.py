@@ -15,7 +15,7 @@ from guardian.shortcuts import assign_perm, get_perms, get_user_perms, remove_pe
 
 from portal.audit.log import record_event
 from portal.history import stamp
-from sla_registry.models import IncidentCategory, Severity, check_escalation_levels
+from sla_registry.models import IncidentCategory, Severity, Team, check_escalation_levels
 
 APPROVE_FOR_TEAM = "sla_registry.approve_for_team"
 
@@ -103,6 +103,53 @@ def remove_team_member(team, user, *, acting_user):
     if _may_approve_for(team, user):
         remove_perm(APPROVE_FOR_TEAM, user, team)
         _record_membership("permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM)
+
+
+ACCESS_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+@transaction.atomic
+def record_account_changes(user, *, groups_before, permissions_before, flags_changed, acting_user):
+    """Audit what an edit of `user` outside these actions (Django's user admin) did to their access.
+
+    `groups_before` and `permissions_before` are the user's groups and global permissions before the edit;
+    the user's current ones are read here. A team's group joined or left is recorded the way add_team_member
+    and remove_team_member record it, and leaving a team also ends approving for it, as there. Other groups, global
+    permissions and the flags in ACCESS_FLAGS (`flags_changed`: {name: (before, after)}) are recorded on the
+    user.
+    """
+    groups_after = set(user.groups.all())
+    changed_groups = groups_before ^ groups_after
+    teams = {team.group_id: team for team in Team.objects.filter(group__in=changed_groups)}
+    person = {"user": user.get_username(), "user_id": user.pk}
+    for change, groups in (("added", groups_after - groups_before), ("removed", groups_before - groups_after)):
+        for group in sorted(groups, key=lambda group: group.name):
+            team = teams.get(group.pk)
+            if team is None:
+                record_event(
+                    f"group.member_{change}", group, actor=acting_user, payload={**person, "group": group.name}
+                )
+                continue
+            _record_membership(f"team.member_{change}", team, user, acting_user=acting_user)
+            if change == "removed" and _may_approve_for(team, user):
+                remove_perm(APPROVE_FOR_TEAM, user, team)
+                _record_membership(
+                    "permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM
+                )
+    permissions_after = set(user.user_permissions.select_related("content_type"))
+    for action, permissions in (
+        ("permission.granted", permissions_after - permissions_before),
+        ("permission.revoked", permissions_before - permissions_after),
+    ):
+        for name in sorted(f"{permission.content_type.app_label}.{permission.codename}" for permission in permissions):
+            record_event(action, user, actor=acting_user, payload={**person, "permission": name})
+    for name, (before, after) in sorted(flags_changed.items()):
+        record_event(
+            "user.access_changed",
+            user,
+            actor=acting_user,
+            payload={**person, "field": name, "from": before, "to": after},
+        )
 
 
 @transaction.atomic

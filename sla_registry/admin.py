@@ -5,6 +5,8 @@ such edits carry no change request and show in history as unreviewed.
 """
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
@@ -38,6 +40,38 @@ class AuditedPermissionsForm:
         holder = getattr(self, "user", None) or self.group
         codenames = self.cleaned_data[self.get_obj_perms_field_name()]
         actions.set_team_permissions(self.obj, holder, codenames, acting_user=self.acting_user)
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AuditedUserAdmin(UserAdmin):
+    """Django's user admin, with what an edit does to the person's access recorded in the audit log.
+
+    Team membership is a group membership, so joining or leaving a team's group here is recorded as the
+    registry's own actions record it (and leaving ends approving for the team); other groups, global
+    permissions and the active, staff and superuser flags are recorded on the user. All in the admin's
+    transaction.
+    """
+
+    def save_related(self, request, form, formsets, change):
+        user = form.instance
+        groups_before = set(user.groups.all()) if change else set()
+        permissions_before = set(user.user_permissions.select_related("content_type")) if change else set()
+        super().save_related(request, form, formsets, change)
+        flags_changed = {
+            name: (form.initial.get(name), getattr(user, name))
+            for name in actions.ACCESS_FLAGS
+            if change and name in form.changed_data
+        }
+        actions.record_account_changes(
+            user,
+            groups_before=groups_before,
+            permissions_before=permissions_before,
+            flags_changed=flags_changed,
+            acting_user=request.user,
+        )
 
 
 @admin.register(Team)

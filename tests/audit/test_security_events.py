@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
@@ -347,3 +348,108 @@ def test_object_permissions_granted_and_revoked_in_the_admin_are_audited(make_te
         ("permission.revoked", admin_actor.pk, APPROVE_FOR_TEAM),
     ]
     assert all(event.payload["user"] == "payments.lead" for event in events("permission."))
+
+
+# Access changed in Django's user admin ----------------------------------------------
+
+
+def _staff_client(admin_actor):
+    admin_actor.is_staff = True
+    admin_actor.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(admin_actor)
+    return client
+
+
+def _save_user_in_admin(client, person, *, groups=(), permissions=(), is_staff=False, last_name=""):
+    """POST the admin's change form of `person` as a person ticking boxes there would."""
+    data = {
+        "username": person.username,
+        "first_name": person.first_name,
+        "last_name": last_name,
+        "email": person.email,
+        "is_active": "on",
+        "date_joined_0": "2026-01-05",
+        "date_joined_1": "09:00:00",
+        "groups": [group.pk for group in groups],
+        "user_permissions": [permission.pk for permission in permissions],
+    }
+    if is_staff:
+        data["is_staff"] = "on"
+    response = client.post(reverse("admin:auth_user_change", args=[person.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    return get_user_model().objects.get(pk=person.pk)
+
+
+def test_joining_a_team_a_group_a_permission_and_staff_in_the_user_admin_are_audited(make_team, make_user, admin_actor):
+    payments = make_team("Payments")
+    auditors = Group.objects.create(name="Auditors")
+    export_permission = Permission.objects.get(codename="view_auditevent")
+    person = make_user("frank")
+    client = _staff_client(admin_actor)
+    before = AuditEvent.objects.count()
+
+    person = _save_user_in_admin(
+        client, person, groups=[payments.group, auditors], permissions=[export_permission], is_staff=True
+    )
+
+    assert set(person.groups.all()) == {payments.group, auditors}
+    recorded = [
+        (event.action, event.object_type, event.actor_id, event.payload)
+        for event in AuditEvent.objects.order_by("id")[before:]
+    ]
+    assert recorded == [
+        (
+            "group.member_added",
+            "auth.group",
+            admin_actor.pk,
+            {"user": "frank", "user_id": person.pk, "group": "Auditors"},
+        ),
+        (
+            "team.member_added",
+            "sla_registry.team",
+            admin_actor.pk,
+            {"user": "frank", "user_id": person.pk, "team": "payments"},
+        ),
+        (
+            "permission.granted",
+            "auth.user",
+            admin_actor.pk,
+            {"user": "frank", "user_id": person.pk, "permission": "audit.view_auditevent"},
+        ),
+        (
+            "user.access_changed",
+            "auth.user",
+            admin_actor.pk,
+            {"user": "frank", "user_id": person.pk, "field": "is_staff", "from": False, "to": True},
+        ),
+    ]
+    assert "intact" in verify_audit()
+
+
+def test_leaving_a_team_in_the_user_admin_is_audited_and_ends_approving_for_it(make_team, make_user, admin_actor):
+    payments = make_team("Payments")
+    person = make_user("grace", approver_for=[payments])
+    client = _staff_client(admin_actor)
+    before = AuditEvent.objects.count()
+
+    person = _save_user_in_admin(client, person, groups=[])
+
+    assert not person.groups.filter(pk=payments.group_id).exists()
+    assert not may_approve(person, payments)
+    assert [event.action for event in AuditEvent.objects.order_by("id")[before:]] == [
+        "team.member_removed",
+        "permission.revoked",
+    ]
+
+
+def test_an_edit_in_the_user_admin_that_changes_no_access_records_nothing(make_team, make_user, admin_actor):
+    payments = make_team("Payments")
+    person = make_user("heidi", teams=[payments])
+    client = _staff_client(admin_actor)
+    before = AuditEvent.objects.count()
+
+    person = _save_user_in_admin(client, person, groups=[payments.group], last_name="Renamed")
+
+    assert person.last_name == "Renamed"
+    assert AuditEvent.objects.count() == before
