@@ -15,7 +15,7 @@ help:
 	@echo "make test           run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make test-postgres  run the suite against the PostgreSQL on 127.0.0.1:5432"
 	@echo "make api-check      serve a seeded portal and check the live API against its schema (schemathesis)"
-	@echo "make loadtest       seed a fresh database, serve it with gunicorn, drive 50 req/s for 60 s and print p50/p95/p99"
+	@echo "make loadtest       seed --size 1000 (kept under var/loadtest/), serve it with gunicorn, drive 50 req/s for 60 s and print p50/p95/p99"
 	@echo "make lint           ruff lint and format check"
 	@echo "make format         apply ruff's fixes and formatting"
 	@echo "make clean-db       delete the development database under var/"
@@ -51,8 +51,8 @@ test-postgres: $(INSTALLED)
 api-check: $(INSTALLED)
 	.ci/api-schema-check
 
-# A fresh SQLite file in a temporary directory (or DATABASE_URL), seed_demo --size $${LOADTEST_SIZE:-50}
-# (--size 1000 would take about 45 minutes to seed here), gunicorn with 2 x cores + 1 workers.
+# seed_demo --size $${LOADTEST_SIZE:-1000} into a SQLite file kept under var/loadtest/ (about ten minutes the
+# first time; later runs reuse it) or DATABASE_URL, then gunicorn with 2 x cores + 1 workers.
 loadtest: $(INSTALLED)
 	$(BIN)/python tools/loadtest.py
 

@@ -1,7 +1,9 @@
 """`make loadtest`: serve a seeded portal with gunicorn and drive it at a fixed request rate.
 
-Sets up a fresh database (a SQLite file in a temporary directory, or DATABASE_URL when set), migrates,
-seeds `seed_demo --size N`, collects static files, starts gunicorn on loopback with production settings,
+Sets up the database (a SQLite file kept under var/loadtest/, one per size, or DATABASE_URL when set),
+migrates, seeds `seed_demo --size N` (1000 by default) unless it already holds the organisation (seeding
+1000 takes about ten minutes, so a later run reuses it; --fresh starts over), collects static files, starts
+gunicorn on loopback with production settings,
 logs in (a session for the pages) and makes an API token (for the API), then sends RATE requests a second
 for DURATION seconds and prints, per endpoint, requests, p50/p95/p99 latency, throughput and error rate.
 
@@ -44,7 +46,8 @@ DEMO_USER, DEMO_PASSWORD = "admin", "demo-password"
 
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", type=int, default=int(os.environ.get("LOADTEST_SIZE", 50)))
+    parser.add_argument("--size", type=int, default=int(os.environ.get("LOADTEST_SIZE", 1000)))
+    parser.add_argument("--fresh", action="store_true", help="delete the kept SQLite database and seed again")
     parser.add_argument("--rate", type=float, default=50, help="requests a second (default 50)")
     parser.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds at the same rate, not counted (default 5)")
@@ -66,8 +69,11 @@ def free_port():
 # The portal under test -------------------------------------------------------------
 
 
+KEPT_DATABASES = PROJECT_ROOT / "var" / "loadtest"
+
+
 class Portal:
-    def __init__(self, workdir, workers):
+    def __init__(self, workdir, workers, database_url):
         self.workdir = workdir
         self.workers = workers
         self.port = free_port()
@@ -81,19 +87,21 @@ class Portal:
             "SECURE_HSTS_SECONDS": "0",
             "STATIC_ROOT": str(workdir / "static"),
             "LOG_LEVEL": "WARNING",
-            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'portal.sqlite3'}",
+            "DATABASE_URL": database_url,
         }
 
-    def manage(self, *arguments):
+    def manage(self, *arguments, progress=False):
+        """Run a management command; with `progress`, what it reports on stderr is shown as it goes."""
         result = subprocess.run(
             [PYTHON, "manage.py", *arguments],
             cwd=PROJECT_ROOT,
             env=self.environment,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=None if progress else subprocess.PIPE,
             text=True,
         )
         if result.returncode != 0:
-            raise SystemExit(f"manage.py {' '.join(arguments)} failed:\n{result.stderr[-3000:]}")
+            raise SystemExit(f"manage.py {' '.join(arguments)} failed:\n{(result.stderr or result.stdout)[-3000:]}")
         return result.stdout
 
     def prepare(self, size):
@@ -102,8 +110,13 @@ class Portal:
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")
         started = time.monotonic()
-        self.manage("seed_demo", "--size", str(size), "--force", "-v", "0")
-        say(f"Seeded seed_demo --size {size} in {time.monotonic() - started:.0f} s")
+        # --if-empty: a database that holds the organisation is used as it is (the seeding is one transaction,
+        # so a database with teams holds all of it).
+        seeded = self.manage("seed_demo", "--size", str(size), "--force", "--if-empty", progress=True)
+        if "already has data" in seeded:
+            say(f"The database already holds the organisation (seed_demo --size {size}); not seeded again")
+        else:
+            say(f"Seeded seed_demo --size {size} in {time.monotonic() - started:.0f} s")
         return self.manage("create_api_token", DEMO_USER, "--name", "loadtest", "--days", "1").strip()
 
     def start(self):
@@ -328,10 +341,22 @@ def report(results, duration, p95_target_ms, rate):
     return errors
 
 
+def database_url(options):
+    """DATABASE_URL when set; otherwise the SQLite file kept for this size (deleted first with --fresh)."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    KEPT_DATABASES.mkdir(parents=True, exist_ok=True)
+    path = KEPT_DATABASES / f"size-{options.size}.sqlite3"
+    if options.fresh:
+        for leftover in KEPT_DATABASES.glob(f"{path.name}*"):
+            leftover.unlink()
+    return f"sqlite:///{path}"
+
+
 def main():
     options = parse_arguments()
     workdir = Path(tempfile.mkdtemp(prefix="sla-loadtest-"))
-    portal = Portal(workdir, options.workers)
+    portal = Portal(workdir, options.workers, database_url(options))
     try:
         token = portal.prepare(options.size)
         portal.start()

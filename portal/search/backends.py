@@ -95,6 +95,7 @@ class Results:
     page: int = 1
     pages: int = 1
     page_size: int = PAGE_SIZE
+    ranked_ids: list = field(default_factory=list)  # every document ranked, best first (bounded like the rest)
 
     @property
     def first_rank(self):
@@ -587,6 +588,7 @@ def search(text, *, user, filters=None, page=1, page_size=PAGE_SIZE):
     rows = candidates(query, filters or Filters(), user)
     ranked = rank(rows)
     results.total = len(ranked)
+    results.ranked_ids = [pk for pk, _tier, _score in ranked]
     title_rows = sum(1 for row in rows if row[1] == TITLE)
     body_rows = sum(1 for row in rows if row[1] == BODY)
     results.more = title_rows >= TITLE_CANDIDATES or body_rows >= BODY_CANDIDATES

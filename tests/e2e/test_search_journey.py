@@ -61,6 +61,10 @@ def test_slash_search_opens_the_on_call_card_and_shows_the_recent_release(page, 
         "() => document.querySelector('#search-results .search-hit-title a')?.textContent.trim() === 'Checkout API'"
     )
     assert "/search/" in page.url and "q=Checkout" in page.url  # hx-push-url keeps the address shareable
+    # The service filter now offers what the results concern (swapped in out of band with them).
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#search-service option')].some(o => o.textContent === 'Checkout API')"
+    )
     # The strict-CSP setting: htmx injected no inline <style> for its indicators.
     assert page.evaluate("() => document.querySelectorAll('style').length") == 0
 
