@@ -41,6 +41,7 @@ SEARCH_QUERIES = ["payments", "checkout latency", "escalation", "SEV1 acknowledg
 # Share of the requests each endpoint gets: pages people open most, and the API that automation polls.
 MIX = {"search": 3, "oncall card": 2, "sla page": 2, "api sla": 2, "api services": 1}
 TIMEOUT_SECONDS = 10
+PROGRESS_EVERY_SECONDS = 10
 DEMO_USER, DEMO_PASSWORD = "admin", "demo-password"
 
 
@@ -261,6 +262,7 @@ def schedule(rate, seconds, offset=0.0):
 def drive(port, targets, plan, *, counted_from):
     """Send `plan` open-loop; return the counted results: (endpoint, latency s, ok, detail)."""
     results, lock = [], threading.Lock()
+    answered, failed = [0], [0]  # every request, warm-up included: for the progress lines
     cursors = defaultdict(int)
     # Enough threads for every request of one timeout period to be in flight at once (open-loop); beyond
     # that a request waits here, still timed from its schedule.
@@ -276,8 +278,10 @@ def drive(port, targets, plan, *, counted_from):
         else:
             ok, detail = attempt(path, headers)
         latency = time.monotonic() - due
-        if due - start >= counted_from:
-            with lock:
+        with lock:
+            answered[0] += 1
+            failed[0] += not ok
+            if due - start >= counted_from:
                 results.append((name, latency, ok, detail))
 
     def attempt(path, headers):
@@ -288,7 +292,12 @@ def drive(port, targets, plan, *, counted_from):
             ok, detail = False, f"{type(error).__name__}: {error}"
         return ok, detail
 
-    for offset, name in plan:
+    next_progress = PROGRESS_EVERY_SECONDS
+    for sent, (offset, name) in enumerate(plan):
+        if offset >= next_progress:
+            with lock:
+                say(f"  {offset:4.0f} s: {sent} sent, {answered[0]} answered, {failed[0]} failed")
+            next_progress += PROGRESS_EVERY_SECONDS
         due = start + offset
         pause = due - time.monotonic()
         if pause > 0:
