@@ -52,7 +52,7 @@ api-check: $(INSTALLED)
 	.ci/api-schema-check
 
 # seed_demo --size $${LOADTEST_SIZE:-1000} into a SQLite file kept under var/loadtest/ (about ten minutes the
-# first time; later runs reuse it) or DATABASE_URL, then gunicorn with 2 x cores + 1 workers.
+# first time; later runs reuse it) or DATABASE_URL, then gunicorn with cores + 1 workers.
 loadtest: $(INSTALLED)
 	$(BIN)/python tools/loadtest.py
 

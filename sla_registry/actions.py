@@ -136,13 +136,7 @@ def record_account_changes(user, *, groups_before, permissions_before, flags_cha
                 _record_membership(
                     "permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM
                 )
-    permissions_after = set(user.user_permissions.select_related("content_type"))
-    for action, permissions in (
-        ("permission.granted", permissions_after - permissions_before),
-        ("permission.revoked", permissions_before - permissions_after),
-    ):
-        for name in sorted(f"{permission.content_type.app_label}.{permission.codename}" for permission in permissions):
-            record_event(action, user, actor=acting_user, payload={**person, "permission": name})
+    _record_global_permissions(user, person, permissions_before, user.user_permissions, acting_user=acting_user)
     for name, (before, after) in sorted(flags_changed.items()):
         record_event(
             "user.access_changed",
@@ -150,6 +144,22 @@ def record_account_changes(user, *, groups_before, permissions_before, flags_cha
             actor=acting_user,
             payload={**person, "field": name, "from": before, "to": after},
         )
+
+
+@transaction.atomic
+def record_group_changes(group, *, permissions_before, acting_user):
+    """Audit the global permissions an edit of `group` (Django's group admin) granted or revoked."""
+    _record_global_permissions(
+        group, {"group": group.name}, permissions_before, group.permissions, acting_user=acting_user
+    )
+
+
+def _record_global_permissions(holder, holder_key, before, current, *, acting_user):
+    """permission.granted / permission.revoked on `holder` (a user or group) for each change from `before`."""
+    after = set(current.select_related("content_type"))
+    for action, permissions in (("permission.granted", after - before), ("permission.revoked", before - after)):
+        for name in sorted(f"{permission.content_type.app_label}.{permission.codename}" for permission in permissions):
+            record_event(action, holder, actor=acting_user, payload={**holder_key, "permission": name})
 
 
 @transaction.atomic

@@ -6,7 +6,8 @@ such edits carry no change request and show in history as unreviewed.
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
@@ -72,6 +73,20 @@ class AuditedUserAdmin(UserAdmin):
             flags_changed=flags_changed,
             acting_user=request.user,
         )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(GroupAdmin):
+    """Django's group admin, with the global permissions an edit grants or revokes recorded in the audit log."""
+
+    def save_related(self, request, form, formsets, change):
+        group = form.instance
+        permissions_before = set(group.permissions.select_related("content_type")) if change else set()
+        super().save_related(request, form, formsets, change)
+        actions.record_group_changes(group, permissions_before=permissions_before, acting_user=request.user)
 
 
 @admin.register(Team)

@@ -453,3 +453,41 @@ def test_an_edit_in_the_user_admin_that_changes_no_access_records_nothing(make_t
 
     assert person.last_name == "Renamed"
     assert AuditEvent.objects.count() == before
+
+
+def test_permissions_granted_and_revoked_in_the_group_admin_are_audited(admin_actor):
+    auditors = Group.objects.create(name="Auditors")
+    view_events = Permission.objects.get(codename="view_auditevent")
+    view_teams = Permission.objects.get(codename="view_team")
+    client = _staff_client(admin_actor)
+    url = reverse("admin:auth_group_change", args=[auditors.pk])
+    before = AuditEvent.objects.count()
+
+    assert client.post(url, {"name": "Auditors", "permissions": [view_events.pk, view_teams.pk]}).status_code == 302
+    assert client.post(url, {"name": "Auditors", "permissions": [view_teams.pk]}).status_code == 302
+
+    recorded = [
+        (event.action, event.object_type, event.actor_id, event.payload)
+        for event in AuditEvent.objects.order_by("id")[before:]
+    ]
+    assert recorded == [
+        (
+            "permission.granted",
+            "auth.group",
+            admin_actor.pk,
+            {"group": "Auditors", "permission": "audit.view_auditevent"},
+        ),
+        (
+            "permission.granted",
+            "auth.group",
+            admin_actor.pk,
+            {"group": "Auditors", "permission": "sla_registry.view_team"},
+        ),
+        (
+            "permission.revoked",
+            "auth.group",
+            admin_actor.pk,
+            {"group": "Auditors", "permission": "audit.view_auditevent"},
+        ),
+    ]
+    assert "intact" in verify_audit()
