@@ -113,10 +113,10 @@ def record_account_changes(user, *, groups_before, permissions_before, flags_cha
     """Audit what an edit of `user` outside these actions (Django's user admin) did to their access.
 
     `groups_before` and `permissions_before` are the user's groups and global permissions before the edit;
-    the user's current ones are read here. A team's group joined or left is recorded the way add_team_member
-    and remove_team_member record it, and leaving a team also ends approving for it, as there. Other groups, global
-    permissions and the flags in ACCESS_FLAGS (`flags_changed`: {name: (before, after)}) are recorded on the
-    user.
+    the current ones are read here. A team's group joined or left is recorded as add_team_member and
+    remove_team_member record it, and leaving a team ends approving for it, as it does there. Other groups,
+    global permissions and the flags in ACCESS_FLAGS (`flags_changed`: {name: (before, after)}) are recorded
+    on the user.
     """
     groups_after = set(user.groups.all())
     changed_groups = groups_before ^ groups_after

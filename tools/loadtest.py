@@ -1,11 +1,11 @@
 """`make loadtest`: serve a seeded portal with gunicorn and drive it at a fixed request rate.
 
 Sets up the database (a SQLite file kept under var/loadtest/, one per size, or DATABASE_URL when set),
-migrates, seeds `seed_demo --size N` (1000 by default) unless it already holds the organisation (seeding
-1000 takes about ten minutes, so a later run reuses it; --fresh starts over), collects static files, starts
-gunicorn on loopback with production settings,
-logs in (a session for the pages) and makes an API token (for the API), then sends RATE requests a second
-for DURATION seconds and prints, per endpoint, requests, p50/p95/p99 latency, throughput and error rate.
+migrates, seeds `seed_demo --size N` (1000 by default) unless it already holds an organisation (seeding
+1000 takes about ten minutes, so a later run reuses it; --fresh starts the SQLite file over), collects
+static files, starts gunicorn on loopback with production settings, logs in (a session for the pages) and
+makes an API token (for the API), then sends RATE requests a second for DURATION seconds and prints, per
+endpoint, requests, p50/p95/p99 latency, throughput and error rate.
 
 The load is open-loop: requests are sent on a fixed schedule whatever the answers take, and a request's
 latency is counted from the moment it was scheduled, so a slow portal cannot lower the offered load or
@@ -48,7 +48,7 @@ DEMO_USER, DEMO_PASSWORD = "admin", "demo-password"
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=int(os.environ.get("LOADTEST_SIZE", 1000)))
-    parser.add_argument("--fresh", action="store_true", help="delete the kept SQLite database and seed again")
+    parser.add_argument("--fresh", action="store_true", help="delete the kept SQLite file and seed again")
     parser.add_argument("--rate", type=float, default=50, help="requests a second (default 50)")
     parser.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds at the same rate, not counted (default 5)")
@@ -119,7 +119,7 @@ class Portal:
         # so a database with teams holds all of it).
         seeded = self.manage("seed_demo", "--size", str(size), "--force", "--if-empty", progress=True)
         if "already has data" in seeded:
-            say(f"The database already holds the organisation (seed_demo --size {size}); not seeded again")
+            say("The database already holds an organisation: used as it is, not seeded again")
         else:
             say(f"Seeded seed_demo --size {size} in {time.monotonic() - started:.0f} s")
         return self.manage("create_api_token", DEMO_USER, "--name", "loadtest", "--days", "1").strip()
