@@ -353,6 +353,14 @@ def test_object_permissions_granted_and_revoked_in_the_admin_are_audited(make_te
 # Access changed in Django's user admin ----------------------------------------------
 
 
+def recorded_since(count):
+    """(action, object type, actor id, payload) of the events after the first `count`."""
+    return [
+        (event.action, event.object_type, event.actor_id, event.payload)
+        for event in AuditEvent.objects.order_by("id")[count:]
+    ]
+
+
 def _staff_client(admin_actor):
     admin_actor.is_staff = True
     admin_actor.save(update_fields=["is_staff"])
@@ -394,11 +402,7 @@ def test_joining_a_team_a_group_a_permission_and_staff_in_the_user_admin_are_aud
     )
 
     assert set(person.groups.all()) == {payments.group, auditors}
-    recorded = [
-        (event.action, event.object_type, event.actor_id, event.payload)
-        for event in AuditEvent.objects.order_by("id")[before:]
-    ]
-    assert recorded == [
+    assert recorded_since(before) == [
         (
             "group.member_added",
             "auth.group",
@@ -466,11 +470,7 @@ def test_permissions_granted_and_revoked_in_the_group_admin_are_audited(admin_ac
     assert client.post(url, {"name": "Auditors", "permissions": [view_events.pk, view_teams.pk]}).status_code == 302
     assert client.post(url, {"name": "Auditors", "permissions": [view_teams.pk]}).status_code == 302
 
-    recorded = [
-        (event.action, event.object_type, event.actor_id, event.payload)
-        for event in AuditEvent.objects.order_by("id")[before:]
-    ]
-    assert recorded == [
+    assert recorded_since(before) == [
         (
             "permission.granted",
             "auth.group",
