@@ -467,3 +467,24 @@ def test_the_worker_delivers_webhooks_after_commit(receiver, subscribe):
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     assert hook.deliveries.get().state == "delivered"
     assert receiver.delivery_ids() == [hook.deliveries.get().pk]
+
+
+def test_schedule_queues_the_run_a_killed_worker_left_undone_once(subscribe, capsys):
+    """A run killed with its worker queued no successor: `deliver_notifications --schedule` queues it, once."""
+    from django.core.management import call_command
+
+    hook = subscribe(f"http://127.0.0.1:{Receiver().port}/hooks")  # nothing listens there
+    call_command("deliver_notifications", "--schedule")
+    assert "Nothing is waiting for delivery" in capsys.readouterr().out
+
+    notify("review.due", subject="Due", body="")
+    DBTaskResult.objects.all().delete()  # the run notify() queued, as if its worker had died with it
+    call_command("deliver_notifications", "--schedule")
+    assert "Queued a delivery run for" in capsys.readouterr().out
+    queued = DBTaskResult.objects.get(status=TaskResultStatus.READY, task_path=deliver_notifications.module_path)
+    assert queued.run_after <= timezone.now()  # the delivery is due now, so is its run
+
+    call_command("deliver_notifications", "--schedule")
+    assert "already queued" in capsys.readouterr().out
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+    assert hook.deliveries.get().state == "pending"  # --schedule delivers nothing itself
