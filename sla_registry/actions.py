@@ -109,57 +109,55 @@ ACCESS_FLAGS = ("is_active", "is_staff", "is_superuser")
 
 
 @transaction.atomic
-def record_account_changes(user, *, groups_before, permissions_before, flags_changed, acting_user):
-    """Audit what an edit of `user` outside these actions (Django's user admin) did to their access.
+def set_user_groups(user, groups, *, acting_user):
+    """Make `user`'s groups exactly `groups`, each change audited (what Django's user admin saves through).
 
-    `groups_before` and `permissions_before` are the user's groups and global permissions before the edit;
-    the current ones are read here. A team's group joined or left is recorded as add_team_member and
-    remove_team_member record it, and leaving a team ends approving for it, as it does there. Other groups,
-    global permissions and the flags in ACCESS_FLAGS (`flags_changed`: {name: (before, after)}) are recorded
-    on the user.
+    A team's group is joined or left through add_team_member and remove_team_member, so leaving a team also
+    ends approving for it; any other group is recorded as group.member_added or group.member_removed.
     """
-    groups_after = set(user.groups.all())
-    changed_groups = groups_before ^ groups_after
-    teams = {team.group_id: team for team in Team.objects.filter(group__in=changed_groups)}
+    current, wanted = set(user.groups.all()), set(groups)
+    teams = {team.group_id: team for team in Team.objects.filter(group__in=current ^ wanted)}
     person = {"user": user.get_username(), "user_id": user.pk}
-    for change, groups in (("added", groups_after - groups_before), ("removed", groups_before - groups_after)):
-        for group in sorted(groups, key=lambda group: group.name):
+    for change, changed in (("added", wanted - current), ("removed", current - wanted)):
+        for group in sorted(changed, key=lambda group: group.name):
             team = teams.get(group.pk)
-            if team is None:
-                record_event(
-                    f"group.member_{change}", group, actor=acting_user, payload={**person, "group": group.name}
-                )
+            if team is not None:
+                (add_team_member if change == "added" else remove_team_member)(team, user, acting_user=acting_user)
                 continue
-            _record_membership(f"team.member_{change}", team, user, acting_user=acting_user)
-            if change == "removed" and _may_approve_for(team, user):
-                remove_perm(APPROVE_FOR_TEAM, user, team)
-                _record_membership(
-                    "permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM
-                )
-    _record_global_permissions(user, person, permissions_before, user.user_permissions, acting_user=acting_user)
+            (user.groups.add if change == "added" else user.groups.remove)(group)
+            record_event(f"group.member_{change}", group, actor=acting_user, payload={**person, "group": group.name})
+
+
+@transaction.atomic
+def set_global_permissions(holder, permissions, *, acting_user):
+    """Make the global permissions of `holder` (a user or a group) exactly `permissions`, each change audited
+    as permission.granted or permission.revoked on the holder (what Django's user and group admin save through).
+    """
+    if isinstance(holder, Group):
+        held, holder_key = holder.permissions, {"group": holder.name}
+    else:
+        held, holder_key = holder.user_permissions, {"user": holder.get_username(), "user_id": holder.pk}
+    current, wanted = set(held.select_related("content_type")), set(permissions)
+    for action, changed in (("permission.granted", wanted - current), ("permission.revoked", current - wanted)):
+        if changed:
+            (held.add if action == "permission.granted" else held.remove)(*changed)
+        for permission in sorted(
+            changed, key=lambda permission: (permission.content_type.app_label, permission.codename)
+        ):
+            name = f"{permission.content_type.app_label}.{permission.codename}"
+            record_event(action, holder, actor=acting_user, payload={**holder_key, "permission": name})
+
+
+@transaction.atomic
+def record_access_flags(user, flags_changed, *, acting_user):
+    """Audit the ACCESS_FLAGS an edit of `user` changed (`flags_changed`: {name: (before, after)})."""
     for name, (before, after) in sorted(flags_changed.items()):
         record_event(
             "user.access_changed",
             user,
             actor=acting_user,
-            payload={**person, "field": name, "from": before, "to": after},
+            payload={"user": user.get_username(), "user_id": user.pk, "field": name, "from": before, "to": after},
         )
-
-
-@transaction.atomic
-def record_group_changes(group, *, permissions_before, acting_user):
-    """Audit the global permissions an edit of `group` (Django's group admin) granted or revoked."""
-    _record_global_permissions(
-        group, {"group": group.name}, permissions_before, group.permissions, acting_user=acting_user
-    )
-
-
-def _record_global_permissions(holder, holder_key, before, current, *, acting_user):
-    """permission.granted / permission.revoked on `holder` (a user or group) for each change from `before`."""
-    after = set(current.select_related("content_type"))
-    for action, permissions in (("permission.granted", after - before), ("permission.revoked", before - after)):
-        for name in sorted(f"{permission.content_type.app_label}.{permission.codename}" for permission in permissions):
-            record_event(action, holder, actor=acting_user, payload={**holder_key, "permission": name})
 
 
 @transaction.atomic

@@ -48,31 +48,31 @@ admin.site.unregister(get_user_model())
 
 @admin.register(get_user_model())
 class AuditedUserAdmin(UserAdmin):
-    """Django's user admin, with what an edit does to the person's access recorded in the audit log.
+    """Django's user admin, saving what an edit does to the person's access through sla_registry.actions.
 
-    Team membership is a group membership, so joining or leaving a team's group here is recorded as the
-    registry's own actions record it (and leaving ends approving for the team); other groups, global
+    Team membership is a group membership, so joining or leaving a team's group here goes through
+    add_team_member and remove_team_member (leaving ends approving for the team); other groups, global
     permissions and the active, staff and superuser flags are recorded on the user. All in the admin's
     transaction.
     """
 
     def save_related(self, request, form, formsets, change):
         user = form.instance
-        groups_before = set(user.groups.all()) if change else set()
-        permissions_before = set(user.user_permissions.select_related("content_type")) if change else set()
+        # Taken out of the form's own many-to-many save: the actions write them, with their audit events.
+        groups = form.cleaned_data.pop("groups", None)
+        permissions = form.cleaned_data.pop("user_permissions", None)
         super().save_related(request, form, formsets, change)
-        flags_changed = {
-            name: (form.initial.get(name), getattr(user, name))
-            for name in actions.ACCESS_FLAGS
-            if change and name in form.changed_data
-        }
-        actions.record_account_changes(
-            user,
-            groups_before=groups_before,
-            permissions_before=permissions_before,
-            flags_changed=flags_changed,
-            acting_user=request.user,
-        )
+        if groups is not None:
+            actions.set_user_groups(user, groups, acting_user=request.user)
+        if permissions is not None:
+            actions.set_global_permissions(user, permissions, acting_user=request.user)
+        if change:
+            flags_changed = {
+                name: (form.initial.get(name), getattr(user, name))
+                for name in actions.ACCESS_FLAGS
+                if name in form.changed_data
+            }
+            actions.record_access_flags(user, flags_changed, acting_user=request.user)
 
 
 admin.site.unregister(Group)
@@ -80,13 +80,13 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class AuditedGroupAdmin(GroupAdmin):
-    """Django's group admin, with the global permissions an edit grants or revokes recorded in the audit log."""
+    """Django's group admin, saving the group's global permissions through sla_registry.actions (audited)."""
 
     def save_related(self, request, form, formsets, change):
-        group = form.instance
-        permissions_before = set(group.permissions.select_related("content_type")) if change else set()
+        permissions = form.cleaned_data.pop("permissions", None)
         super().save_related(request, form, formsets, change)
-        actions.record_group_changes(group, permissions_before=permissions_before, acting_user=request.user)
+        if permissions is not None:
+            actions.set_global_permissions(form.instance, permissions, acting_user=request.user)
 
 
 @admin.register(Team)

@@ -164,6 +164,24 @@ def make_category(admin_actor):
     return make
 
 
+def default_objectives():
+    """The objectives make_sla gives an SLA when a test names none."""
+    return [Objective(indicator="Successful requests", target=Decimal("99.9"), unit="%")]
+
+
+def default_response_targets(severities):
+    """The response targets make_sla gives an SLA when a test names none: SEV1 only."""
+    return [
+        ResponseTarget(
+            severity=severities["SEV1"],
+            time_to_acknowledge=timedelta(minutes=30),
+            time_to_restore=timedelta(hours=2),
+            time_to_resolve=timedelta(days=1),
+            customer_update_interval=timedelta(minutes=30),
+        )
+    ]
+
+
 @pytest.fixture
 def make_sla(admin_actor, make_service, make_team, severities):
     def make(
@@ -184,17 +202,9 @@ def make_sla(admin_actor, make_service, make_team, severities):
         fields.setdefault("status", AgreementStatus.ACTIVE)
         fields.setdefault("effective_from", timezone.now() - timedelta(days=30))
         if objectives is None:
-            objectives = [Objective(indicator="Successful requests", target=Decimal("99.9"), unit="%")]
+            objectives = default_objectives()
         if response_targets is None:
-            response_targets = [
-                ResponseTarget(
-                    severity=severities["SEV1"],
-                    time_to_acknowledge=timedelta(minutes=30),
-                    time_to_restore=timedelta(hours=2),
-                    time_to_resolve=timedelta(days=1),
-                    customer_update_interval=timedelta(minutes=30),
-                )
-            ]
+            response_targets = default_response_targets(severities)
         sla = ServiceLevelAgreement(
             title=title or f"{service.name} SLA", service=service, provider_team=provider_team, **fields
         )

@@ -7,7 +7,6 @@ Each test builds its fixtures once; hypothesis rewrites the same documents for e
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from approvals import actions as approval_actions
 from reviews.actions import save_review
+from reviews.forms import MARKDOWN_FIELDS as REVIEW_MARKDOWN_FIELDS
 from reviews.models import ActionItem, PostIncidentReview, TimelineEntry
 from sla_registry import actions
 from sla_registry.choices import Channel
@@ -25,12 +25,11 @@ from sla_registry.documents import ServiceLevelAgreementKind
 from sla_registry.models import (
     EscalationMatrix,
     EscalationStep,
-    Objective,
     PlaybookStep,
-    ResponseTarget,
     Responsibility,
     ServiceLevelAgreement,
 )
+from tests.conftest import default_objectives, default_response_targets
 
 pytestmark = pytest.mark.django_db
 
@@ -236,16 +235,8 @@ def rewrite_sla(sla, severities, admin_actor, **texts):
     return actions.save_sla(
         sla,
         consumer_teams=list(sla.consumer_teams.all()),
-        objectives=[Objective(indicator="Successful requests", target=Decimal("99.9"), unit="%")],
-        response_targets=[
-            ResponseTarget(
-                severity=severities["SEV1"],
-                time_to_acknowledge=timedelta(minutes=30),
-                time_to_restore=timedelta(hours=2),
-                time_to_resolve=timedelta(days=1),
-                customer_update_interval=timedelta(minutes=30),
-            )
-        ],
+        objectives=default_objectives(),
+        response_targets=default_response_targets(severities),
         acting_user=admin_actor,
         reason="markdown safety",
     )
@@ -271,20 +262,6 @@ def rewrite_matrix(matrix, severities, admin_actor, *, notes, instructions, ques
         acting_user=admin_actor,
         reason="markdown safety",
     )
-
-
-REVIEW_MARKDOWN_FIELDS = (
-    "summary",
-    "customer_impact",
-    "trigger",
-    "root_causes",
-    "contributing_factors",
-    "detection",
-    "resolution",
-    "went_well",
-    "went_wrong",
-    "got_lucky",
-)
 
 
 def test_every_markdown_field_of_the_models_is_under_test():
