@@ -10,8 +10,15 @@ EXAMPLE_PROPOSED_SLA = {
     "status": "active",
     "effective_from": "2026-01-05T09:00:00Z",
     "review_cadence_days": 90,
-    "executive_summary": "Payments restores payments **within 2 hours**, around the clock.",
-    "technical_annex": "## Measurement\n\nAuthorisations answered ÷ attempts, from the gateway's metrics.",
+    "executive_summary": (
+        "Payments answers a SEV1 raised by Checkout quickly and restores payments **within 2 hours**, around the "
+        "clock. 99.95 % of authorisations succeed over 28 days."
+    ),
+    "technical_annex": (
+        "## Measurement\n\nSuccess ratio = authorisations answered ÷ authorisation attempts, from the gateway's "
+        "metrics, in 1-minute buckets.\n\n## Exclusions\n\n- Maintenance announced five working days ahead in the "
+        "release calendar.\n- Issuer declines and abandoned 3-D Secure challenges."
+    ),
     "business_impact": "Each hour without payments loses about £42,000 of gross merchandise value at peak.",
     "objectives": [
         {
@@ -20,7 +27,14 @@ EXAMPLE_PROPOSED_SLA = {
             "unit": "%",
             "window_days": 28,
             "dashboard_url": "https://grafana.example.com/d/payments-slo",
-        }
+        },
+        {
+            "indicator": "Authorisation latency, p95",
+            "target": "800",
+            "unit": "ms",
+            "window_days": 28,
+            "dashboard_url": "https://grafana.example.com/d/payments-slo?viewPanel=4",
+        },
     ],
     "response_targets": [
         {
@@ -31,7 +45,16 @@ EXAMPLE_PROPOSED_SLA = {
             "time_to_resolve_minutes": 1440,
             "customer_update_interval_minutes": 30,
             "coverage": "24x7",
-        }
+        },
+        {
+            "severity": "SEV2",
+            "category": None,
+            "time_to_acknowledge_minutes": 30,
+            "time_to_restore_minutes": 240,
+            "time_to_resolve_minutes": 4320,
+            "customer_update_interval_minutes": 60,
+            "coverage": "24x7",
+        },
     ],
 }
 EXAMPLE_CHANGE_REQUEST = {

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from reviews.api.examples import REVIEW_EXAMPLE_DOCUMENT
 from reviews.models import ActionItem, PostIncidentReview
 
 
@@ -64,14 +65,8 @@ class ReviewSerializer(serializers.ModelSerializer):
             value={
                 "id": 17,
                 "review": "PIR-0003",
-                "title": "Fail over to the second acquirer automatically when one acquirer's timeouts pass 10 %",
-                "kind": "prevent",
-                "owner_team": "payments",
-                "assignee": "payments.engineer",
-                "due_date": "2026-08-11",
-                "priority": "high",
+                **REVIEW_EXAMPLE_DOCUMENT["action_items"][-1],
                 "status": "in_progress",
-                "link": "https://tickets.basketly.example/browse/PAY-1412",
                 "completed_at": None,
             },
             response_only=True,

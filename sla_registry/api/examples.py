@@ -1,62 +1,10 @@
 """The data the API documentation's examples show for the registry (realistic, and checked against the schema)."""
 
+from approvals.api.examples import EXAMPLE_PROPOSED_SLA
+
 # The documents the examples tell of: SLA-0001 after CR-0042 tightened its SEV1 acknowledgement,
 # and ESC-0001 after its SEV1 wait before the engineering manager was shortened.
-SLA_EXAMPLE_DOCUMENT = {
-    "title": "Payments Gateway for checkout",
-    "service": "payments-gateway",
-    "provider_team": "payments",
-    "consumer_teams": ["checkout", "checkout-product"],
-    "status": "active",
-    "effective_from": "2026-01-05T09:00:00Z",
-    "review_cadence_days": 90,
-    "executive_summary": (
-        "Payments answers a SEV1 raised by Checkout quickly and restores payments **within 2 hours**, around the "
-        "clock. 99.95 % of authorisations succeed over 28 days."
-    ),
-    "technical_annex": (
-        "## Measurement\n\nSuccess ratio = authorisations answered ÷ authorisation attempts, from the gateway's "
-        "metrics, in 1-minute buckets.\n\n## Exclusions\n\n- Maintenance announced five working days ahead in the "
-        "release calendar.\n- Issuer declines and abandoned 3-D Secure challenges."
-    ),
-    "business_impact": "Each hour without payments loses about £42,000 of gross merchandise value at peak.",
-    "objectives": [
-        {
-            "indicator": "Payment authorisations answered without a gateway error",
-            "target": "99.95",
-            "unit": "%",
-            "window_days": 28,
-            "dashboard_url": "https://grafana.example.com/d/payments-slo",
-        },
-        {
-            "indicator": "Authorisation latency, p95",
-            "target": "800",
-            "unit": "ms",
-            "window_days": 28,
-            "dashboard_url": "https://grafana.example.com/d/payments-slo?viewPanel=4",
-        },
-    ],
-    "response_targets": [
-        {
-            "severity": "SEV1",
-            "category": None,
-            "time_to_acknowledge_minutes": 15,
-            "time_to_restore_minutes": 120,
-            "time_to_resolve_minutes": 1440,
-            "customer_update_interval_minutes": 30,
-            "coverage": "24x7",
-        },
-        {
-            "severity": "SEV2",
-            "category": None,
-            "time_to_acknowledge_minutes": 30,
-            "time_to_restore_minutes": 240,
-            "time_to_resolve_minutes": 4320,
-            "customer_update_interval_minutes": 60,
-            "coverage": "24x7",
-        },
-    ],
-}
+SLA_EXAMPLE_DOCUMENT = EXAMPLE_PROPOSED_SLA  # what CR-0042 proposed is what SLA-0001 became
 SLA_EXAMPLE_EARLIER = {
     "response_targets": [
         {**SLA_EXAMPLE_DOCUMENT["response_targets"][0], "time_to_acknowledge_minutes": 30},

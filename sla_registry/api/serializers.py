@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from sla_registry.api.examples import SLA_EXAMPLE_DOCUMENT
 from sla_registry.models import (
     CustomerJourney,
     EscalationMatrix,
@@ -168,12 +169,10 @@ class DocumentSummaryFields(serializers.Serializer):
             "SLA-0001",
             value={
                 "reference": "SLA-0001",
-                "title": "Payments Gateway for checkout",
-                "service": "payments-gateway",
-                "provider_team": "payments",
-                "consumer_teams": ["checkout", "checkout-product"],
-                "status": "active",
-                "effective_from": "2026-01-05T09:00:00Z",
+                **{
+                    name: SLA_EXAMPLE_DOCUMENT[name]
+                    for name in ("title", "service", "provider_team", "consumer_teams", "status", "effective_from")
+                },
                 "next_review_due": "2027-01-31T09:00:00Z",
                 "url": "/slas/SLA-0001/",
             },
