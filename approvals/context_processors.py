@@ -1,11 +1,8 @@
-from functools import lru_cache
-
-from django.contrib.auth import get_user_model
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils.functional import SimpleLazyObject
 
 from approvals.permissions import approvals_waiting_for
+from portal.compiled_sql import per_user_sql
 
 
 def pending_approvals(request):
@@ -19,11 +16,10 @@ def pending_approvals(request):
 def count_waiting_approvals(user):
     """approvals_waiting_for(user), counted, with its SQL compiled once per user.
 
-    The navigation shows this on every page. Building the queryset (visibility and
-    permission subqueries) costs more than running it, and its SQL depends only on
-    who the user is, not on the data, so it is compiled once per user and process.
+    The navigation shows this on every page, and building the queryset (visibility and permission
+    subqueries) costs more than running it.
     """
-    sql, params = _waiting_approvals_sql(connection.vendor, user.pk, user.is_superuser)
+    sql, params = _waiting_approvals_sql(user)
     if sql is None:
         return 0
     with connection.cursor() as cursor:
@@ -31,10 +27,6 @@ def count_waiting_approvals(user):
         return cursor.fetchone()[0]
 
 
-@lru_cache(maxsize=1024)
-def _waiting_approvals_sql(vendor, user_pk, is_superuser):
-    user = get_user_model()(pk=user_pk, is_superuser=is_superuser)
-    try:
-        return approvals_waiting_for(user).order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:
-        return None, ()
+@per_user_sql
+def _waiting_approvals_sql(user):
+    return approvals_waiting_for(user).order_by().values("pk")

@@ -23,20 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from django.db import connection
 from django.db.models import BooleanField, Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from approvals.models import DocumentVersion
 from portal.markdown import render_markdown
-from portal.search.backends import restricted_reviews_sql
 from releases.choices import ReleaseKind
 from releases.models import Release
 from reviews.choices import OPEN_ACTION_STATUSES
 from reviews.models import ActionItem, PostIncidentReview
+from reviews.permissions import visible_reviews_condition
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import EscalationMatrix, Service, ServiceLevelAgreement, Severity
 from sla_registry.presentation import present_matrix, present_sla, snapshot_directory
@@ -332,7 +330,7 @@ def _add_releases(card, service):
 def _add_reviews(card, service, user):
     """The last reviews of incidents of the service before the moment, and the follow-up work still open."""
     card.recent_reviews = list(
-        PostIncidentReview.objects.filter(_visible_reviews(user), services=service)
+        PostIncidentReview.objects.filter(visible_reviews_condition(user), services=service)
         .filter(is_drill=False, started_at__lt=card.at)
         .select_related("severity")
         .only("pk", "title", "status", "started_at", "severity__key")
@@ -343,7 +341,7 @@ def _add_reviews(card, service, user):
     # subquery less to build and to plan.
     items = list(
         ActionItem.objects.filter(
-            _visible_reviews(user, "review__"), review__services=service, status__in=OPEN_ACTION_STATUSES
+            visible_reviews_condition(user, "review__"), review__services=service, status__in=OPEN_ACTION_STATUSES
         )
         .select_related("review", "owner_team", "assignee")
         .only(
@@ -365,21 +363,3 @@ def _add_reviews(card, service, user):
     for item in items:
         item.is_overdue = item.due_date is not None and item.due_date < today
     card.action_items, card.more_action_items = items[:MOST_ACTION_ITEMS], len(items) > MOST_ACTION_ITEMS
-
-
-def _visible_reviews(user, path=""):
-    """A condition on PostIncidentReview (through `path`, such as "review__") keeping what `user` may see.
-
-    The same rule as reviews.permissions.visible_reviews, whose SQL for the restricted reviews is compiled
-    once per user (portal.search.backends.restricted_reviews_sql): building that queryset costs several
-    milliseconds of Python per use, more than running it.
-    """
-    if not user.is_authenticated:
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return Q()
-    allowed = Q(**{f"{path}is_restricted": False})
-    sql, params = restricted_reviews_sql(connection.vendor, user.pk)
-    if sql is not None:
-        allowed |= Q(**{f"{path}pk__in": RawSQL(sql, params)})
-    return allowed

@@ -40,9 +40,7 @@ review visibility too on SQLite, and once over the candidates on PostgreSQL (one
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 
 from portal.search import schema
@@ -115,7 +113,7 @@ def _visibility(user):
         return "", []
     if user is None or not user.is_authenticated:
         return "NOT d.is_restricted", []
-    sql, params = restricted_reviews_sql(connection.vendor, user.pk)
+    sql, params = restricted_reviews_sql(user)
     if sql is None:
         return "NOT d.is_restricted", []
     return f"(NOT d.is_restricted OR d.review_id IN ({sql}))", list(params)
@@ -141,7 +139,7 @@ def _visible_rows(rows, user):
 
 def _readable_restricted_reviews(user, review_ids):
     """Which of these restricted reviews `user` (authenticated, not a superuser) may read."""
-    sql, params = restricted_reviews_sql(connection.vendor, user.pk)
+    sql, params = restricted_reviews_sql(user)
     if sql is None:
         return set()
     wanted = sorted(review_id for review_id in review_ids if review_id is not None)
@@ -154,28 +152,10 @@ def _readable_restricted_reviews(user, review_ids):
         return {row[0] for row in cursor.fetchall()}
 
 
-@lru_cache(maxsize=1024)
-def restricted_reviews_sql(vendor, user_pk):
-    """The SQL of "restricted reviews this (non-superuser) user may see", compiled once per user and process.
+def restricted_reviews_sql(user):
+    from reviews.permissions import restricted_reviews_sql as compiled  # reviews registers with search
 
-    Compiling the visible_reviews queryset costs several milliseconds of Python, more than the search
-    itself; the SQL depends only on the user's id (the database evaluates it afresh on every search),
-    so it is compiled once and reused.
-    """
-    from django.contrib.auth import get_user_model
-
-    from reviews.models import PostIncidentReview
-    from reviews.permissions import visible_reviews
-
-    user = get_user_model()(pk=user_pk, is_superuser=False)
-    try:
-        # No ORDER BY (the model's default ordering): an IN subquery does not need one, and sorting costs planning.
-        restricted = PostIncidentReview.objects.filter(is_restricted=True).order_by()
-        allowed = visible_reviews(user, restricted).values("pk")
-        sql, params = allowed.query.sql_with_params()
-    except EmptyResultSet:
-        return None, ()
-    return sql, tuple(params)
+    return compiled(user)
 
 
 class Backend:
