@@ -46,6 +46,7 @@ from django.core.serializers.json import Serializer as JsonSerializer
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from tqdm import tqdm
 
 from approvals.models import DocumentVersion
 from approvals.registry import all_kinds, content_hash
@@ -99,28 +100,21 @@ class BackupError(Exception):
 
 
 def no_progress(total, description):
-    return _Silent()
-
-
-class _Silent:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def update(self, n=1):
-        pass
+    return tqdm(total=total, disable=True)
 
 
 def tqdm_progress(stream, *, enabled=True, threshold=PROGRESS_THRESHOLD):
     """A progress factory for the commands: a tqdm bar on `stream` for each step with `threshold`+ items."""
-    from tqdm import tqdm
 
     def progress(total, description):
-        if not enabled or total < threshold:
-            return _Silent()
-        return tqdm(total=total, desc=description, unit="row", file=stream, leave=False)
+        return tqdm(
+            total=total,
+            desc=description,
+            unit="row",
+            file=stream,
+            leave=False,
+            disable=not enabled or total < threshold,
+        )
 
     return progress
 
