@@ -16,7 +16,7 @@ help:
 	@echo "make test-postgres  run the suite against the PostgreSQL on 127.0.0.1:5432"
 	@echo "make api-check      serve a seeded portal and check the live API against its schema (schemathesis)"
 	@echo "make loadtest       seed --size 1000 (kept under var/loadtest/), serve it with gunicorn, drive 50 req/s for 60 s and print p50/p95/p99"
-	@echo "make lint           ruff lint and format check"
+	@echo "make lint           ruff lint and format check, and the layer contracts (lint-imports)"
 	@echo "make format         apply ruff's fixes and formatting"
 	@echo "make clean-db       delete the development database under var/"
 
@@ -43,11 +43,12 @@ run: $(INSTALLED)
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# pytest-xdist: one worker per core (each with its own test database).
 test: $(INSTALLED)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test-postgres: $(INSTALLED)
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sla_portal} $(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sla_portal} $(BIN)/pytest -n auto
 
 api-check: $(INSTALLED)
 	.ci/api-schema-check
@@ -60,6 +61,7 @@ loadtest: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

@@ -19,8 +19,8 @@ from approvals.choices import OPEN_STATES, REVISABLE_STATES, ChangeKind, ChangeS
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
 from approvals.registry import content_hash, get_kind, kind_for
-from portal.audit.log import record_event
-from portal.notifications.outbox import notify
+from audit.log import record_event
+from notifications.outbox import notify
 
 
 def _portal_link(path):
@@ -28,7 +28,7 @@ def _portal_link(path):
 
 
 def _webhook_data(change_request, **fields):
-    """Structured fields of a change request's event, for webhook receivers (portal.notifications.webhooks)."""
+    """Structured fields of a change request's event, for webhook receivers (notifications.webhooks)."""
     document_id = change_request.document_id
     return {
         "change_request": change_request.reference,

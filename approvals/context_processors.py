@@ -2,7 +2,7 @@ from django.db import connection
 from django.utils.functional import SimpleLazyObject
 
 from approvals.permissions import approvals_waiting_for
-from portal.compiled_sql import per_user_sql
+from core.compiled_sql import per_user_sql
 
 
 def pending_approvals(request):

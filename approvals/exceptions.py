@@ -1,9 +1,5 @@
-from django.core.exceptions import PermissionDenied
+"""The change-request lifecycle's errors: the shared ones of core, named where the lifecycle raises them."""
 
+from core.exceptions import InvalidTransition, NotAllowed
 
-class InvalidTransition(Exception):
-    """The request is not in a state that allows this step ("CR-0007 is applied; it cannot be withdrawn")."""
-
-
-class NotAllowed(PermissionDenied):
-    """The user may not take this step (not the author, no approver permission, own request)."""
+__all__ = ["InvalidTransition", "NotAllowed"]

@@ -1,16 +1,13 @@
 """Readers that fetch and check access in one call."""
 
-from django.apps import apps
-from django.conf import settings
-from django.db.models import BigIntegerField, Exists, OuterRef
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from guardian.models import UserObjectPermission
 
 from approvals.choices import REVISABLE_STATES, ChangeState
 from approvals.models import ChangeRequest, Decision, RequiredApproval
 from approvals.registry import all_kinds
+from core.teams import teams_user_may_approve_for
 
 
 def visible_change_requests(user, queryset=None):
@@ -40,22 +37,6 @@ def revise_refusal(change_request, user):
     if change_request.state not in REVISABLE_STATES:
         return f"{change_request.reference} is {change_request.get_state_display().lower()}; it cannot be revised."
     return None
-
-
-def teams_user_may_approve_for(user):
-    """Teams on whose behalf `user` may approve or reject: those where they hold the guardian object permission.
-
-    One subquery on the permission rows (rather than guardian's get_objects_for_user,
-    which first looks up content types), so every page's query count stays fixed.
-    """
-    team_model = apps.get_model(settings.APPROVALS_TEAM_MODEL)
-    if not user.is_authenticated:
-        return team_model.objects.none()
-    app_label, codename = settings.APPROVALS_APPROVE_PERMISSION.split(".")
-    granted = UserObjectPermission.objects.filter(
-        user=user, permission__codename=codename, permission__content_type__app_label=app_label
-    ).values(team_pk=Cast("object_pk", BigIntegerField()))
-    return team_model.objects.filter(pk__in=granted)
 
 
 def approvals_waiting_for(user):

@@ -7,7 +7,7 @@ without importing a concrete model.
 
 import hashlib
 
-from portal.audit.models import canonical_json
+from audit.models import canonical_json
 
 
 class GovernedKind:

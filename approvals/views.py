@@ -27,7 +27,7 @@ from approvals.permissions import (
     visible_change_requests,
 )
 from approvals.registry import all_kinds, approval_warnings
-from portal.audit.log import events_for
+from audit.log import events_for
 
 PAGE_SIZE = 25
 

@@ -56,15 +56,19 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "portal",
-    "portal.api",
-    "portal.audit",
-    "portal.notifications",
-    "portal.search",
+    # The ground, then the domain apps from the bottom up, then the pages across them.
+    "core",
+    "api",
+    "audit",
+    "notifications",
+    "search",
     "approvals",
     "sla_registry",
     "reviews",
     "releases",
+    "operations",
+    "insights",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -233,13 +237,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PortalPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 KNOX_TOKEN_MODEL = "api.ApiToken"

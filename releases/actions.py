@@ -7,7 +7,7 @@ the reason, and both let linked change requests follow a release that moved.
 
 from django.db import transaction
 
-from portal.history import stamp
+from core.history import stamp
 from releases.scheduling import follow_releases
 from sla_registry.actions import save_registry_object
 

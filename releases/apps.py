@@ -7,9 +7,9 @@ class ReleasesConfig(AppConfig):
 
     def ready(self):
         from approvals.registry import register_approval_warning
-        from portal.search.registry import register_adapters
         from releases import search
         from releases.freeze import freeze_window_warnings
+        from search.registry import register_adapters
 
         register_approval_warning(freeze_window_warnings)
         register_adapters(*search.ADAPTERS)

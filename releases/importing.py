@@ -54,11 +54,11 @@ from django.utils import timezone
 from icalendar.prop import vBroken
 
 from approvals.exceptions import NotAllowed
-from portal.outbound import internal_address_of
-from portal.search.registry import mark_objects
+from core.outbound import internal_address_of
 from releases.choices import ReleaseKind, ReleaseRisk, ReleaseStatus, RuleField, SyncSource
 from releases.models import Calendar, CalendarSync, Release, ReleaseChange
 from releases.scheduling import follow_releases
+from search.registry import mark_objects
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from portal.search.registry import SearchAdapter
+from search.registry import SearchAdapter
 
 
 class ReleaseAdapter(SearchAdapter):

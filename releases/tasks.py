@@ -11,10 +11,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django_tasks import task
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult
 
+from core.tasks import enqueue_unless_waiting
 from releases.importing import sync_due_calendars
 
 SYNC_EVERY = timedelta(minutes=15)
@@ -32,10 +30,4 @@ def sync_due_calendars_task():
 
 def schedule_calendar_sync(now=None):
     """Queue the next sync SYNC_EVERY from now, unless one is already waiting; the queued result, or None."""
-    if isinstance(sync_due_calendars_task.get_backend(), DatabaseBackend):
-        waiting = DBTaskResult.objects.filter(
-            status=TaskResultStatus.READY, task_path=sync_due_calendars_task.module_path
-        )
-        if waiting.exists():
-            return None
-    return sync_due_calendars_task.using(run_after=(now or timezone.now()) + SYNC_EVERY).enqueue()
+    return enqueue_unless_waiting(sync_due_calendars_task, (now or timezone.now()) + SYNC_EVERY)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from releases.views import calendars, feeds, releases, timeline
+from releases.views import calendars, feeds, releases
 
 app_name = "releases"
 urlpatterns = [
@@ -20,5 +20,4 @@ urlpatterns = [
     path("releases/governance.ics", feeds.governance_feed, name="feed_governance"),
     path("releases/services/<slug:slug>.ics", feeds.service_feed, name="feed_service"),
     path("releases/teams/<slug:slug>.ics", feeds.team_feed, name="feed_team"),
-    path("services/<slug:slug>/timeline/", timeline.ServiceTimelineView.as_view(), name="service_timeline"),
 ]

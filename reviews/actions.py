@@ -10,8 +10,8 @@ from approvals.choices import ChangeState
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import ChangeRequest
 from approvals.registry import get_kind
-from portal.audit.log import record_event
-from portal.history import stamp
+from audit.log import record_event
+from core.history import stamp
 from reviews.choices import ActionStatus, ReviewStatus
 from reviews.models import PinnedVersion, PostIncidentReview
 from reviews.permissions import grant_restricted_access, visible_reviews

@@ -1,3 +1,5 @@
+"""What happened: post-incident reviews and drills, their timeline, action items, figures and breaches."""
+
 from django.apps import AppConfig
 
 
@@ -7,9 +9,13 @@ class ReviewsConfig(AppConfig):
 
     def ready(self):
         from approvals.registry import register
-        from portal.search.registry import register_adapters
+        from audit.permissions import register_hidden_objects
         from reviews import search
         from reviews.documents import ReviewKind
+        from reviews.permissions import hidden_review_ids, restricted_reviews_sql
+        from search.registry import register_adapters, register_visibility_rule
 
         register(ReviewKind())
         register_adapters(*search.ADAPTERS)
+        register_visibility_rule(restricted_reviews_sql)
+        register_hidden_objects("reviews.postincidentreview", hidden_review_ids)

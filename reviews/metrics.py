@@ -16,7 +16,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
-from portal.templatetags.portal import duration
+from core.templatetags.portal import duration
 from reviews.models.reviews import INCIDENT_TIMES
 
 # measure -> (the snapshot's target field, the interval's start and end on the review)

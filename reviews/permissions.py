@@ -12,7 +12,7 @@ a hidden review are hidden through the review adapter's `filter_visible`.
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, Exists, Q
+from django.db.models import BigIntegerField, CharField, Exists, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -20,8 +20,8 @@ from django.shortcuts import get_object_or_404
 from guardian.models import GroupObjectPermission
 from guardian.shortcuts import assign_perm
 
-from portal.audit.log import record_event
-from portal.compiled_sql import per_user_sql
+from audit.log import record_event
+from core.compiled_sql import per_user_sql
 from reviews.models import PostIncidentReview
 from sla_registry.choices import TeamKind
 from sla_registry.models import Team
@@ -113,6 +113,11 @@ def visible_reviews_condition(user, path=""):
 def hidden_reviews(user):
     """The restricted reviews `user` may not see (for hiding what refers to them, such as change requests)."""
     return PostIncidentReview.objects.filter(is_restricted=True).exclude(pk__in=visible_reviews(user).values("pk"))
+
+
+def hidden_review_ids(user):
+    """The ids, as text (as audit events store them), of the restricted reviews `user` may not see."""
+    return hidden_reviews(user).values(text_pk=Cast("pk", CharField()))
 
 
 def access_review(user, reference, queryset=None):

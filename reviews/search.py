@@ -1,12 +1,12 @@
 """How post-incident reviews and their action items read in search.
 
-Both carry the review's id and restricted flag: search.visibility filters them
-with the same rule as reviews.permissions.visible_reviews.
+Both carry the review's id and restricted flag: search filters them with the rule reviews
+registers (reviews.permissions.restricted_reviews_sql), the same as reviews.permissions.visible_reviews.
 """
 
 from django.db.models import Prefetch
 
-from portal.search.registry import Dependency, SearchAdapter
+from search.registry import Dependency, SearchAdapter
 
 
 def _review_keys(row):
@@ -73,7 +73,7 @@ class ReviewAdapter(SearchAdapter):
             "teams": [(item.owner_team.slug, item.owner_team.name) for item in items],
             "status": review.status,
             "status_label": review.get_status_display() + (" · drill" if review.is_drill else ""),
-            "review_id": review.pk,
+            "visibility_key": review.pk,
             "is_restricted": review.is_restricted,
             "updated_at": review.updated_at,
         }
@@ -112,7 +112,7 @@ class ActionItemAdapter(SearchAdapter):
             "status": item.status,
             "status_label": item.get_status_display(),
             "is_archived": item.status in ("done", "wont_do"),
-            "review_id": review.pk,
+            "visibility_key": review.pk,
             "is_restricted": review.is_restricted,
             "updated_at": item.completed_at or review.updated_at,
         }

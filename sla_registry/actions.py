@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, get_perms, get_user_perms, remove_perm
 
-from portal.audit.log import record_event
-from portal.history import stamp
+from audit.log import record_event
+from core.history import stamp
 from sla_registry.models import IncidentCategory, Severity, Team, check_escalation_levels
 
 APPROVE_FOR_TEAM = "sla_registry.approve_for_team"

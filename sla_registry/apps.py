@@ -1,3 +1,5 @@
+"""What is agreed: teams, services, journeys, taxonomy, SLAs and escalation matrices."""
+
 from django.apps import AppConfig
 
 
@@ -7,10 +9,13 @@ class SlaRegistryConfig(AppConfig):
 
     def ready(self):
         from approvals.registry import register
-        from portal.search.registry import register_adapters
+        from audit.permissions import register_overseers
+        from search.registry import register_adapters
         from sla_registry import search
         from sla_registry.documents import EscalationMatrixKind, ServiceLevelAgreementKind
+        from sla_registry.permissions import oversees
 
         register(ServiceLevelAgreementKind())
         register(EscalationMatrixKind())
         register_adapters(*search.ADAPTERS)
+        register_overseers(oversees)

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from approvals.reading import DocumentReader
 from approvals.registry import GovernedKind
-from portal.templatetags.portal import duration
+from core.templatetags.portal import duration
 from sla_registry import actions, policy
 from sla_registry.choices import AgreementStatus, Channel, Coverage, Duty
 from sla_registry.models import (

@@ -34,8 +34,8 @@ from approvals.choices import OPEN_STATES, ChangeKind
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.permissions import teams_user_may_approve_for
 from approvals.registry import kind_for
-from portal.audit.log import record_event
-from portal.history import stamp
+from audit.log import record_event
+from core.history import stamp
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import EscalationMatrix, PeriodicReview, ReviewOutcome, ServiceLevelAgreement, Team
 

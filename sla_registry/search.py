@@ -2,8 +2,8 @@
 
 from django.db.models import Prefetch
 
-from portal.search.registry import Dependency, SearchAdapter
-from portal.templatetags.portal import duration
+from core.templatetags.portal import duration
+from search.registry import Dependency, SearchAdapter
 
 
 def _service(service):

@@ -59,7 +59,7 @@ def pytest_runtest_teardown(item, nextitem):
     """
     if not _flushed_with_delete(item):
         return (yield)
-    from portal.audit.maintenance import erasing
+    from audit.maintenance import erasing
 
     blocker = item._request.getfixturevalue("django_db_blocker")
     with blocker.unblock(), erasing("test suite flush"):

@@ -26,7 +26,7 @@ from approvals.actions import latest_version, version_in_force
 from approvals.diff import field_differences
 from approvals.models import DocumentVersion
 from approvals.registry import content_hash, get_kind
-from portal.moments import parse_moment
+from core.moments import parse_moment
 
 MAX_VERSION_NUMBER = 2**31
 

@@ -2,7 +2,7 @@
 
 Each transition is a POST that calls one function of approvals.actions; the
 errors those raise become 400 (invalid data), 403 (not yours to do) or 409 (not
-in a state that allows it) in portal.api.errors.
+in a state that allows it) in api.errors.
 """
 
 import django_filters
@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from api.idempotency import IdempotentPostMixin
 from approvals import actions
 from approvals.api.examples import (
     EXAMPLE_CHANGE_REQUEST,
@@ -35,7 +36,6 @@ from approvals.choices import ChangeKind, ChangeState
 from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
 from approvals.permissions import access_change_request, visible_change_requests
 from approvals.registry import all_kinds, get_kind
-from portal.api.idempotency import IdempotentPostMixin
 
 
 class ChangeRequestFilter(django_filters.FilterSet):

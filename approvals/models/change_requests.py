@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from approvals.choices import OPEN_STATES, ChangeKind, ChangeState, Verdict
 from approvals.registry import get_kind
-from portal.references import ReferencedByNumber
+from core.references import ReferencedByNumber
 
 
 class ChangeRequest(ReferencedByNumber, models.Model):

@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from portal.references import ReferencedByNumber
+from core.references import ReferencedByNumber
 from reviews.choices import DrillKind, ReviewStatus
 
 # The incident's moments, in the order they must happen.

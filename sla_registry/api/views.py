@@ -11,8 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from api.idempotency import IdempotentPostMixin
 from approvals.api.governed import GovernedDocumentViewSet, governed_document_examples
-from portal.api.idempotency import IdempotentPostMixin
 from sla_registry.api.examples import (
     MATRIX_EXAMPLE_DOCUMENT,
     MATRIX_EXAMPLE_EARLIER,

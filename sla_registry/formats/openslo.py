@@ -77,7 +77,7 @@ from django.utils.text import slugify
 
 from approvals import actions as approval_actions
 from approvals.registry import content_hash, get_kind
-from portal.templatetags.portal import duration
+from core.templatetags.portal import duration
 from sla_registry.choices import AgreementStatus, Coverage
 from sla_registry.formats.yaml_documents import YAMLDocument, YAMLFileError, load_documents
 from sla_registry.models import Service, ServiceLevelAgreement

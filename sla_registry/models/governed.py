@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from portal.references import ReferencedByNumber
+from core.references import ReferencedByNumber
 from sla_registry.choices import AgreementStatus
 
 

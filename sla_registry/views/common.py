@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import DetailView
 
-from portal.history import change_sets
+from core.history import change_sets
 
 PAGE_SIZE = 25
 
@@ -49,7 +49,7 @@ class HistoryView(DetailView):
     governed = False  # True for SLAs and matrices: only change requests may write them
 
     def history_sources(self):
-        """(historical rows, label function) pairs, as portal.history.change_sets() takes them."""
+        """(historical rows, label function) pairs, as core.history.change_sets() takes them."""
         return [(self.object.history.all(), lambda row, names: str(self.object))]
 
     def get_context_data(self, **kwargs):

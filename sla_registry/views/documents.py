@@ -23,7 +23,7 @@ from approvals.choices import OPEN_STATES, Verdict
 from approvals.diff import field_differences
 from approvals.models import ChangeRequest, Decision, DocumentVersion
 from approvals.registry import content_hash, get_kind
-from portal.moments import parse_moment
+from core.moments import parse_moment
 from sla_registry import forms
 from sla_registry.attainment import attainments
 from sla_registry.choices import AgreementStatus

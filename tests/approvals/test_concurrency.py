@@ -10,7 +10,7 @@ from approvals import actions
 from approvals.choices import ChangeState
 from approvals.exceptions import InvalidTransition
 from approvals.models import DocumentVersion
-from portal.audit.models import AuditEvent
+from audit.models import AuditEvent
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

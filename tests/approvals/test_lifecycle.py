@@ -10,7 +10,7 @@ from approvals import actions
 from approvals.choices import ChangeState
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import DocumentVersion
-from portal.audit.log import events_for
+from audit.log import events_for
 from sla_registry.models import ResponseTarget
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 
-append_only = importlib.import_module("portal.audit.migrations.0002_append_only_triggers")
+append_only = importlib.import_module("audit.migrations.0002_append_only_triggers")
 
 
 @contextmanager
@@ -47,7 +47,7 @@ def tamper():
 @pytest.fixture
 def chain(governed_sla, submit_acknowledge, approve_all):
     """A chain of a dozen real events: a baseline version, a change request created, submitted, approved…"""
-    from portal.audit.models import AuditEvent
+    from audit.models import AuditEvent
 
     change_request = submit_acknowledge(governed_sla, 15)
     approve_all(governed_sla, change_request)

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from portal.audit.maintenance import erasing
-from portal.audit.models import AuditEvent
+from audit.maintenance import erasing
+from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

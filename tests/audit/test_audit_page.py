@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from approvals import actions as approval_actions
-from portal.audit.models import AuditEvent
+from audit.models import AuditEvent
 from sla_registry.choices import TeamKind
 
 pytestmark = pytest.mark.django_db

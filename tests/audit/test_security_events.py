@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from portal.audit.models import AuditEvent
+from audit.models import AuditEvent
 from sla_registry import actions
 from sla_registry.actions import APPROVE_FOR_TEAM
 

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.registry_data import DEMO_PASSWORD
 from sla_registry.choices import TeamKind
-from sla_registry.demo_data import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -23,8 +23,8 @@ from approvals import actions as approval_actions
 from approvals.choices import OPEN_STATES, ChangeState
 from approvals.models import ChangeRequest, Decision, DocumentVersion
 from approvals.registry import content_hash
-from portal.audit.models import AuditEvent
-from portal.audit.verification import ChainHead, verify_chain
+from audit.models import AuditEvent
+from audit.verification import ChainHead, verify_chain
 from sla_registry.documents import ServiceLevelAgreementKind
 from tests.conftest import with_acknowledge
 

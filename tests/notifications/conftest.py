@@ -1,6 +1,6 @@
 import pytest
 
-from portal.notifications import actions
+from notifications import actions
 from tests.notifications.receivers import Receiver
 
 

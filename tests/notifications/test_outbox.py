@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals import actions
-from portal.notifications.models import Notification
-from portal.notifications.outbox import backoff, deliver_due, notify
+from notifications.models import Notification
+from notifications.outbox import backoff, deliver_due, notify
 
 pytestmark = pytest.mark.django_db
 

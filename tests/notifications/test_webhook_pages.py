@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.notifications.models import WebhookDelivery, WebhookSubscription
-from portal.notifications.outbox import notify
+from notifications.models import WebhookDelivery, WebhookSubscription
+from notifications.outbox import notify
 
 pytestmark = pytest.mark.django_db
 

@@ -12,11 +12,11 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from approvals import actions as approval_actions
-from portal.notifications import actions, webhooks
-from portal.notifications.models import Notification, WebhookDelivery, WebhookSubscription
-from portal.notifications.outbox import notify
-from portal.notifications.tasks import deliver_notifications
-from portal.notifications.webhooks import deliver_due_webhooks, sign, verify_signature
+from notifications import actions, webhooks
+from notifications.models import Notification, WebhookDelivery, WebhookSubscription
+from notifications.outbox import notify
+from notifications.tasks import deliver_notifications
+from notifications.webhooks import deliver_due_webhooks, sign, verify_signature
 from tests.notifications.receivers import Receiver
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """A real `manage.py db_worker` killed (SIGKILL) while webhooks are in flight: nothing is lost.
 
-Delivery is at least once (portal.notifications.webhooks): a delivery whose answer the dead worker never
+Delivery is at least once (notifications.webhooks): a delivery whose answer the dead worker never
 recorded stays pending and is sent again by the next worker once its back-off has passed; one may arrive
 twice, none may arrive zero times. The workers are separate processes, so the test database must be one
 they can open: PostgreSQL (pytest-django's SQLite test database lives in this process's memory).
@@ -21,8 +21,8 @@ from urllib.parse import quote
 import pytest
 from django.db import connection, transaction
 
-from portal.notifications.models import Notification, WebhookDelivery
-from portal.notifications.outbox import backoff, notify
+from notifications.models import Notification, WebhookDelivery
+from notifications.outbox import backoff, notify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,7 +27,7 @@ def test_every_admin_changelist_and_change_page_opens(admin_client, populated):
 
 def test_the_governance_record_is_read_only_in_the_admin(admin_client, populated):
     from approvals.models import ChangeRequest
-    from portal.audit.models import AuditEvent
+    from audit.models import AuditEvent
 
     change_request = ChangeRequest.objects.get()
     response = admin_client.post(

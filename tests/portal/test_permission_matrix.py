@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from approvals import actions as approval_actions
 from approvals.choices import ChangeKind, ChangeState
-from portal.notifications.actions import create_subscription
+from notifications.actions import create_subscription
 from reviews.choices import ActionStatus
 from reviews.models import ActionItem
 from sla_registry.choices import TeamKind

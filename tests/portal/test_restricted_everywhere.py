@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals import actions as approval_actions
-from portal.executive import EXPORTS
-from portal.notifications.models import Notification
+from insights.executive import EXPORTS
+from notifications.models import Notification
 from reviews.actions import submit_for_publication
 from reviews.models import ActionItem, TimelineEntry
 

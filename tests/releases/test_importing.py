@@ -541,7 +541,7 @@ def test_a_feed_of_ten_thousand_events_imports_in_reasonable_time(make_calendar,
 
 
 def test_imported_releases_are_searchable_at_once(make_calendar, london, admin_actor):
-    from portal.search.backends import search
+    from search.backends import search
 
     calendar = make_calendar(team=london)
     run_import(calendar, "google_calendar.ics")

@@ -121,8 +121,10 @@ def test_times_out_of_order_are_field_level_messages(make_review, make_service):
 def test_a_review_is_measured_against_the_sla_in_force_when_it_started(
     governed_sla, submit_acknowledge, approve_all, make_review
 ):
-    with time_machine.travel(datetime(2026, 11, 1, 12, 0, tzinfo=UTC)):
-        review = make_review([governed_sla.sla.service], started_at=datetime(2026, 10, 31, 9, 0, tzinfo=UTC))
+    # Dated from the SLA's own start, so the test holds whatever today is.
+    started_at = governed_sla.sla.effective_from + timedelta(days=1)
+    with time_machine.travel(started_at + timedelta(hours=27)):
+        review = make_review([governed_sla.sla.service], started_at=started_at)
     # The SLA changes after the incident: SEV1 acknowledge 30 -> 15 minutes.
     approve_all(governed_sla, submit_acknowledge(governed_sla, 15))
 

@@ -1,6 +1,6 @@
 import pytest
 
-from portal.search.backends import search
+from search.backends import search
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.search.backends import Filters, search
-from portal.search.models import SearchDocument
 from releases.choices import ReleaseStatus
 from reviews.models import ActionItem, TimelineEntry
+from search.backends import Filters, search
+from search.models import SearchDocument
 from sla_registry import actions
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import Objective, PlaybookStep
@@ -260,7 +260,7 @@ def test_backend_matches_the_database(registry):
 
 
 def test_a_typed_prefix_finds_the_words_it_can_finish_as(registry, find):
-    from portal.search.models import SearchTerm
+    from search.models import SearchTerm
 
     # Every indexed word is recorded, so "zebraf" is expanded to "zebrafish" before the index is read…
     assert find("zebraf") == [f"{registry['matrix'].reference} API Gateway escalation"]
@@ -279,8 +279,8 @@ def test_a_prefix_that_finishes_no_known_word_finds_nothing(registry, find):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="Reading a broad query newest first is PostgreSQL's plan")
 def test_a_broad_query_shows_its_newest_matches_and_never_loses_rarer_ones(registry, find, monkeypatch):
-    from portal.search import backends
-    from portal.search.registry import flush_pending
+    from search import backends
+    from search.registry import flush_pending
 
     flush_pending()  # the registry's documents, written as a search would write them
     # Whatever the statistics say, treat every query as matching most of a large index.

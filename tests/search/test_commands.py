@@ -4,8 +4,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from portal.search.backends import search
-from portal.search.models import SearchDocument
+from search.backends import search
+from search.models import SearchDocument
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.search.query import (
+from search.query import (
     MAX_QUERY_LENGTH,
     MAX_TERMS,
     Term,

@@ -13,7 +13,7 @@ from approvals import actions as approval_actions
 from approvals.choices import ChangeKind
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import ChangeRequest
-from portal.audit.models import AuditEvent
+from audit.models import AuditEvent
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import PeriodicReview, ReviewOutcome, ServiceLevelAgreement
 from sla_registry.review_cycle import by_owner, documents_due, is_committee_member, record_periodic_review

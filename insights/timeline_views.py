@@ -1,0 +1,36 @@
+"""A service's timeline: what was released (its own and its dependencies'), frozen, broken and agreed, when."""
+
+from datetime import timedelta
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from releases.feeds import feed_subscribe_url
+from insights.timeline import DEFAULT_AHEAD, DEFAULT_PAST, TimelineRangeForm, gather_timeline, timeline_drawing
+from sla_registry.models import Service
+
+
+class ServiceTimelineView(TemplateView):
+    template_name = "insights/service_timeline.html"
+
+    def get_context_data(self, **kwargs):
+        service = get_object_or_404(Service.objects.select_related("owner_team"), slug=kwargs["slug"])
+        now = timezone.now()
+        # Unbound without parameters: no errors to show, the default range.
+        today = timezone.localtime(now)
+        default_days = {"from": (today - DEFAULT_PAST).date(), "to": (today + DEFAULT_AHEAD).date()}
+        range_form = TimelineRangeForm(self.request.GET or None, initial=default_days)
+        start, end = range_form.chosen_range(now)
+        timeline = gather_timeline(service, self.request.user, start, end)
+        feed_url = feed_subscribe_url(self.request, "releases:feed_service", slug=service.slug)
+        return super().get_context_data(
+            service=service,
+            range_form=range_form,
+            timeline=timeline,
+            drawing=timeline_drawing(timeline, now),
+            last_day=timezone.localtime(end - timedelta(microseconds=1)),
+            feed_url=feed_url,
+            webcal_url=feed_url.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1),
+            **kwargs,
+        )

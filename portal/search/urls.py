@@ -1,9 +1,0 @@
-from django.urls import path
-
-from portal.search import views
-
-app_name = "search"
-
-urlpatterns = [
-    path("search/", views.results, name="results"),
-]
