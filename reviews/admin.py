@@ -8,37 +8,23 @@ edit would bypass both. Restricted reviews are listed to superusers only.
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import ViewOnlyMixin, ViewOnlyTabularInline
 from reviews.models import ActionItem, PinnedVersion, PostIncidentReview, TimelineEntry
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
-    extra = 0
-
-
-class PinnedVersionInline(ReadOnlyInline):
+class PinnedVersionInline(ViewOnlyTabularInline):
     model = PinnedVersion
     fields = ["service", "version"]
     readonly_fields = fields
 
 
-class TimelineEntryInline(ReadOnlyInline):
+class TimelineEntryInline(ViewOnlyTabularInline):
     model = TimelineEntry
     fields = ["at", "kind", "entry"]
     readonly_fields = fields
 
 
-class ActionItemInline(ReadOnlyInline):
+class ActionItemInline(ViewOnlyTabularInline):
     model = ActionItem
     fields = ["title", "kind", "owner_team", "assignee", "due_date", "priority", "status", "completion_note"]
     readonly_fields = fields
@@ -49,7 +35,7 @@ def visible_in_admin(request, queryset, restricted_field="is_restricted"):
 
 
 @admin.register(PostIncidentReview)
-class PostIncidentReviewAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class PostIncidentReviewAdmin(ViewOnlyMixin, SimpleHistoryAdmin):
     list_display = ["reference", "title", "severity", "status", "is_drill", "is_restricted", "started_at"]
     list_filter = ["status", "severity", "is_drill", "is_restricted", "category"]
     search_fields = ["title", "summary"]
@@ -62,7 +48,7 @@ class PostIncidentReviewAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class ActionItemAdmin(ViewOnlyMixin, SimpleHistoryAdmin):
     list_display = ["title", "review", "owner_team", "assignee", "due_date", "priority", "status"]
     list_filter = ["status", "priority", "kind", "owner_team"]
     search_fields = ["title"]
@@ -73,7 +59,7 @@ class ActionItemAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(TimelineEntry)
-class TimelineEntryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class TimelineEntryAdmin(ViewOnlyMixin, SimpleHistoryAdmin):
     list_display = ["review", "at", "kind", "entry"]
     list_select_related = ["review"]
 

@@ -185,10 +185,15 @@ def set_team_permissions(team, holder, codenames, *, acting_user):
 # Services, journeys and taxonomy -------------------------------------------
 
 
-@transaction.atomic
-def save_service(service, *, dependencies=None, acting_user, reason):
+def check_service_dependencies(service, dependencies):
+    """Refuse a service that depends on itself (forms call this too, to show the error on the field)."""
     if dependencies is not None and service.pk and any(dep.pk == service.pk for dep in dependencies):
         raise ValidationError({"dependencies": "A service cannot depend on itself."})
+
+
+@transaction.atomic
+def save_service(service, *, dependencies=None, acting_user, reason):
+    check_service_dependencies(service, dependencies)
     many_to_many = {"dependencies": dependencies} if dependencies is not None else None
     return save_registry_object(service, acting_user=acting_user, reason=reason, many_to_many=many_to_many)
 

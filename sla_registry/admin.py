@@ -1,7 +1,9 @@
 """Admin for the registry, with history on every model.
 
-SLAs and escalation matrices are edited here until change requests govern them;
-such edits carry no change request and show in history as unreviewed.
+SLAs and escalation matrices are governed documents: they change only through change requests and their
+approvals, so here they are view-only for everyone, superusers included. Teams, services, journeys and
+the taxonomy are saved through sla_registry.actions (validated, audited, with a reason); deleting them
+is not offered here, since agreements, reviews and history refer to them.
 """
 
 from django.contrib import admin
@@ -10,10 +12,10 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.forms.models import BaseInlineFormSet
 from guardian.admin import GuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import ViewOnlyMixin, ViewOnlyStackedInline, ViewOnlyTabularInline
 from sla_registry import actions
 from sla_registry.models import (
     CustomerJourney,
@@ -28,7 +30,6 @@ from sla_registry.models import (
     ServiceLevelAgreement,
     Severity,
     Team,
-    check_escalation_levels,
 )
 
 
@@ -108,8 +109,48 @@ class TeamAdmin(GuardedModelAdminMixin, SimpleHistoryAdmin):
         return type("AuditedGroupPermissionsForm", (AuditedPermissionsForm, base), {"acting_user": request.user})
 
 
+class RegistryAdmin(SimpleHistoryAdmin):
+    """Saves through the app's action for the model (`save_action`), with its many-to-many fields passed to it."""
+
+    save_action = None  # callable(instance, *, acting_user, reason, **many_to_many)
+    many_to_many = ()  # field names the action takes as keyword arguments
+    check_related = None  # callable(instance, **many_to_many) raising the action's ValidationError, or None
+
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+        check_related, names = type(self).check_related, self.many_to_many
+        if check_related is None:
+            return form_class
+
+        class CheckedForm(form_class):
+            def _post_clean(self):
+                super()._post_clean()
+                related = {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
+                try:
+                    check_related(self.instance, **related)
+                except ValidationError as error:
+                    self._update_errors(error)
+
+        return CheckedForm
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        related = {name: form.cleaned_data[name] for name in self.many_to_many if name in form.cleaned_data}
+        type(self).save_action(obj, acting_user=request.user, reason="Edited in the admin", **related)
+
+    def save_related(self, request, form, formsets, change):
+        # The action has set the many-to-many fields; only inline formsets remain (none here).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
 @admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
+class ServiceAdmin(RegistryAdmin):
+    save_action = actions.save_service
+    many_to_many = ("dependencies",)
+    check_related = actions.check_service_dependencies
     list_display = ["name", "owner_team", "tier"]
     list_filter = ["tier", "owner_team"]
     search_fields = ["name", "slug"]
@@ -119,7 +160,9 @@ class ServiceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CustomerJourney)
-class CustomerJourneyAdmin(SimpleHistoryAdmin):
+class CustomerJourneyAdmin(RegistryAdmin):
+    save_action = actions.save_journey
+    many_to_many = ("services",)
     list_display = ["name"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -127,71 +170,54 @@ class CustomerJourneyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Severity)
-class SeverityAdmin(SimpleHistoryAdmin):
+class SeverityAdmin(RegistryAdmin):
+    save_action = actions.save_severity
     list_display = ["key", "name", "rank"]
 
 
 @admin.register(IncidentCategory)
-class IncidentCategoryAdmin(SimpleHistoryAdmin):
+class IncidentCategoryAdmin(RegistryAdmin):
+    save_action = actions.save_category
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
-class ObjectiveInline(admin.TabularInline):
+class ObjectiveInline(ViewOnlyTabularInline):
     model = Objective
-    extra = 0
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
-class ResponseTargetInline(admin.TabularInline):
+class ResponseTargetInline(ViewOnlyTabularInline):
     model = ResponseTarget
-    extra = 0
 
 
 @admin.register(ServiceLevelAgreement)
-class ServiceLevelAgreementAdmin(SimpleHistoryAdmin):
+class ServiceLevelAgreementAdmin(ViewOnlyMixin, SimpleHistoryAdmin):
+    """View-only: an SLA changes through a change request (its page's "Propose a change")."""
+
     list_display = ["reference", "title", "service", "provider_team", "status", "next_review_due"]
     list_filter = ["status", "provider_team"]
     search_fields = ["title"]
     list_select_related = ["service", "provider_team"]
-    filter_horizontal = ["consumer_teams"]
     inlines = [ObjectiveInline, ResponseTargetInline]
 
 
-class EscalationStepFormSet(BaseInlineFormSet):
-    """Checks that each severity's levels start at 1 and run without gaps."""
-
-    def clean(self):
-        super().clean()
-        kept = [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("severity")
-        ]
-        try:
-            check_escalation_levels((row["severity"], row["level"]) for row in kept)
-        except ValidationError as error:
-            raise ValidationError(error.messages) from error
-
-
-class EscalationStepInline(admin.TabularInline):
+class EscalationStepInline(ViewOnlyTabularInline):
     model = EscalationStep
-    formset = EscalationStepFormSet
-    extra = 0
 
 
-class ResponsibilityInline(admin.TabularInline):
+class ResponsibilityInline(ViewOnlyTabularInline):
     model = Responsibility
-    extra = 0
 
 
-class PlaybookStepInline(admin.StackedInline):
+class PlaybookStepInline(ViewOnlyStackedInline):
     model = PlaybookStep
-    extra = 0
 
 
 @admin.register(EscalationMatrix)
-class EscalationMatrixAdmin(SimpleHistoryAdmin):
+class EscalationMatrixAdmin(ViewOnlyMixin, SimpleHistoryAdmin):
+    """View-only: a matrix changes through a change request."""
+
     list_display = ["reference", "title", "service", "owner_team", "status"]
     list_filter = ["status", "owner_team"]
     list_select_related = ["service", "owner_team"]

@@ -50,6 +50,15 @@ def _flushed_with_delete(item):
     return connection.vendor == "sqlite"
 
 
+_DB_BLOCKER = pytest.StashKey()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remember_db_blocker(request, django_db_blocker):
+    """Keep pytest-django's blocker where the teardown hook below finds it (no fixture lookups during teardown)."""
+    request.config.stash[_DB_BLOCKER] = django_db_blocker
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """Run a transactional test's teardown (and so its flush) through the audit log's maintenance path.
@@ -61,8 +70,7 @@ def pytest_runtest_teardown(item, nextitem):
         return (yield)
     from audit.maintenance import erasing
 
-    blocker = item._request.getfixturevalue("django_db_blocker")
-    with blocker.unblock(), erasing("test suite flush"):
+    with item.config.stash[_DB_BLOCKER].unblock(), erasing("test suite flush"):
         return (yield)
 
 

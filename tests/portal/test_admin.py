@@ -41,3 +41,65 @@ def test_the_governance_record_is_read_only_in_the_admin(admin_client, populated
         admin_client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_governed_documents_are_view_only_in_the_admin_even_for_a_superuser(admin_client, populated):
+    from reviews.models import PostIncidentReview
+    from sla_registry.models import EscalationMatrix, ServiceLevelAgreement
+
+    for model in (ServiceLevelAgreement, EscalationMatrix, PostIncidentReview):
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        assert admin_client.get(reverse(f"{prefix}_add")).status_code == 403, prefix
+        obj = model._default_manager.first()
+        if obj is None:
+            continue
+        page = admin_client.get(reverse(f"{prefix}_change", args=[obj.pk]))
+        assert page.status_code == 200 and b'name="_save"' not in page.content, prefix
+        assert admin_client.post(reverse(f"{prefix}_change", args=[obj.pk]), {"title": "x"}).status_code == 403
+        assert admin_client.post(reverse(f"{prefix}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+        assert model._default_manager.filter(pk=obj.pk).exists()
+
+
+def test_a_service_edited_in_the_admin_is_saved_through_the_action_with_a_reason(admin_client, populated):
+    from sla_registry.models import Service
+
+    service = Service.objects.first()
+    url = reverse("admin:sla_registry_service_change", args=[service.pk])
+    response = admin_client.post(
+        url,
+        {
+            "name": service.name,
+            "slug": service.slug,
+            "description": "Edited by an administrator",
+            "owner_team": service.owner_team_id,
+            "tier": service.tier,
+            "dependencies": [service.pk],  # the action refuses a service depending on itself
+        },
+    )
+    assert response.status_code == 200 and "cannot depend on itself" in response.content.decode()
+    service.refresh_from_db()
+    assert service.description != "Edited by an administrator"
+    assert (
+        admin_client.post(reverse("admin:sla_registry_service_delete", args=[service.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+
+
+def test_a_valid_admin_edit_is_recorded_with_its_user_and_reason(admin_client, admin_user, populated):
+    from sla_registry.models import Service
+
+    service = Service.objects.first()
+    response = admin_client.post(
+        reverse("admin:sla_registry_service_change", args=[service.pk]),
+        {
+            "name": service.name,
+            "slug": service.slug,
+            "description": "Edited by an administrator",
+            "owner_team": service.owner_team_id,
+            "tier": service.tier,
+        },
+    )
+    assert response.status_code == 302
+    latest = service.history.first()
+    assert latest.description == "Edited by an administrator"
+    assert (latest.history_user, latest.history_change_reason) == (admin_user, "Edited in the admin")
