@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import TemplateView
 
-from releases.feeds import feed_subscribe_url
 from insights.timeline import DEFAULT_AHEAD, DEFAULT_PAST, TimelineRangeForm, gather_timeline, timeline_drawing
+from releases.feeds import feed_subscribe_url
 from sla_registry.models import Service
 
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals import actions as approval_actions
+from insights.timeline import Lane, TimelineRangeForm, describe_gap, gather_timeline, possibly_related
 from releases.choices import ReleaseKind, ReleaseStatus
 from releases.models import Release
-from insights.timeline import Lane, TimelineRangeForm, describe_gap, gather_timeline, possibly_related
 from reviews.models import PostIncidentReview
 
 pytestmark = pytest.mark.django_db
