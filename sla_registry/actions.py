@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from guardian.models import UserObjectPermission
-from guardian.shortcuts import assign_perm, get_perms, get_user_perms, remove_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.log import record_event
 from core.history import stamp
@@ -45,9 +45,37 @@ def save_registry_object(instance, *, acting_user, reason, many_to_many=None):
 # Teams --------------------------------------------------------------------
 
 
+# What decides who approves and who reads: no edit of a team changes these (see check_team_rules).
+GOVERNED_TEAM_FIELDS = {"kind": "Team kind", "is_sla_committee": "The SLA committee flag"}
+
+
+def check_team_rules(team):
+    """Refuse an edit that changes a team's kind or committee flag (the model refuses a second committee).
+
+    They decide who must approve every change and who reads restricted reviews, so an edit of a team
+    (its page, the admin, the API) never changes them, whoever makes it.
+    """
+    if team.pk is not None:
+        stored = Team.objects.filter(pk=team.pk).values(*GOVERNED_TEAM_FIELDS).first() or {}
+        changed = {
+            name: label
+            for name, label in GOVERNED_TEAM_FIELDS.items()
+            if stored.get(name, getattr(team, name)) != getattr(team, name)
+        }
+        if changed:
+            raise ValidationError(
+                {
+                    name: f"{label} decides who approves and who reads restricted reviews: "
+                    "no edit of a team changes it."
+                    for name, label in changed.items()
+                }
+            )
+
+
 @transaction.atomic
 def save_team(team, *, acting_user, reason):
-    """Create or update a team; a new team gets its own member group."""
+    """Create or update a team; a new team gets its own member group. Its kind and committee flag stay."""
+    check_team_rules(team)
     if team.group_id is None:
         team.group, _ = Group.objects.get_or_create(name=f"team:{team.slug}")
     try:
@@ -157,28 +185,6 @@ def record_access_flags(user, flags_changed, *, acting_user):
             user,
             actor=acting_user,
             payload={"user": user.get_username(), "user_id": user.pk, "field": name, "from": before, "to": after},
-        )
-
-
-@transaction.atomic
-def set_team_permissions(team, holder, codenames, *, acting_user):
-    """Give `holder` (a user or a group) exactly the object permissions `codenames` on `team`.
-
-    The admin's object-permission pages write through here, so every grant and
-    revocation made there is audited like those of add/remove_team_member.
-    """
-    held = set(get_perms(holder, team)) if isinstance(holder, Group) else set(get_user_perms(holder, team))
-    wanted = set(codenames)
-    holder_key = {"group": holder.name} if isinstance(holder, Group) else {"user": holder.get_username()}
-    for action, codename in [("permission.granted", c) for c in sorted(wanted - held)] + [
-        ("permission.revoked", c) for c in sorted(held - wanted)
-    ]:
-        (assign_perm if action == "permission.granted" else remove_perm)(codename, holder, team)
-        record_event(
-            action,
-            team,
-            actor=acting_user,
-            payload={**holder_key, "team": team.slug, "permission": f"{team._meta.app_label}.{codename}"},
         )
 
 

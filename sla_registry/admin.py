@@ -12,7 +12,6 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
-from guardian.admin import GuardedModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import ViewOnlyMixin, ViewOnlyStackedInline, ViewOnlyTabularInline
@@ -31,18 +30,6 @@ from sla_registry.models import (
     Severity,
     Team,
 )
-
-
-class AuditedPermissionsForm:
-    """The admin's object-permission forms, saving through sla_registry.actions so each change is audited."""
-
-    acting_user = None
-
-    def save_obj_perms(self):
-        holder = getattr(self, "user", None) or self.group
-        codenames = self.cleaned_data[self.get_obj_perms_field_name()]
-        actions.set_team_permissions(self.obj, holder, codenames, acting_user=self.acting_user)
-
 
 admin.site.unregister(get_user_model())
 
@@ -91,22 +78,22 @@ class AuditedGroupAdmin(GroupAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(GuardedModelAdminMixin, SimpleHistoryAdmin):
+class TeamAdmin(SimpleHistoryAdmin):
+    """Names and contacts, saved through save_team. Kind and the committee flag are shown, never edited,
+    and there is no object-permission page: approver rights come from team membership (add_team_member),
+    so nobody grants themselves the right to approve for a team here."""
+
     list_display = ["name", "kind", "is_sla_committee", "primary_channel", "fallback_channel"]
     list_filter = ["kind", "is_sla_committee"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["kind", "is_sla_committee"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
         actions.save_team(obj, acting_user=request.user, reason="Edited in the admin")
-
-    def get_obj_perms_manage_user_form(self, request):
-        base = super().get_obj_perms_manage_user_form(request)
-        return type("AuditedUserPermissionsForm", (AuditedPermissionsForm, base), {"acting_user": request.user})
-
-    def get_obj_perms_manage_group_form(self, request):
-        base = super().get_obj_perms_manage_group_form(request)
-        return type("AuditedGroupPermissionsForm", (AuditedPermissionsForm, base), {"acting_user": request.user})
 
 
 class RegistryAdmin(SimpleHistoryAdmin):

@@ -29,14 +29,14 @@ class RegistryForm(forms.ModelForm):
 
 
 class TeamForm(RegistryForm):
+    """A team's name and contacts. Its kind and committee flag are not here: they decide who approves."""
+
     class Meta:
         model = Team
         fields = [
             "name",
             "slug",
-            "kind",
             "description",
-            "is_sla_committee",
             "chat_channel",
             "email",
             "pager_handle",

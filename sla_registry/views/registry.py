@@ -22,6 +22,7 @@ from sla_registry.models import (
     Severity,
     Team,
 )
+from sla_registry.permissions import may_edit_team
 from sla_registry.views.common import PAGE_SIZE, HistoryView, RegistryFormMixin, reason
 
 # Teams -----------------------------------------------------------------------
@@ -114,7 +115,10 @@ class TeamCreateView(TeamFormMixin, CreateView):
 
 
 class TeamUpdateView(TeamFormMixin, UpdateView):
-    permission_required = "sla_registry.change_team"
+    """Edited by the team's approvers and the committee (may_edit_team), not by a global permission."""
+
+    def has_permission(self):
+        return may_edit_team(self.request.user, self.get_object())
 
 
 # Services --------------------------------------------------------------------

@@ -103,3 +103,39 @@ def test_a_valid_admin_edit_is_recorded_with_its_user_and_reason(admin_client, a
     latest = service.history.first()
     assert latest.description == "Edited by an administrator"
     assert (latest.history_user, latest.history_change_reason) == (admin_user, "Edited in the admin")
+
+
+def test_the_admin_neither_changes_team_rules_nor_grants_object_permissions(admin_client, make_team):
+    from django.urls import NoReverseMatch
+
+    from sla_registry.choices import TeamKind
+    from sla_registry.models import Team
+
+    committee = make_team("SLA Committee", is_sla_committee=True)
+    payments = make_team("Payments")
+    response = admin_client.post(
+        reverse("admin:sla_registry_team_change", args=[payments.pk]),
+        {
+            "name": "Payments",
+            "slug": "payments",
+            "kind": TeamKind.LEADERSHIP,
+            "is_sla_committee": "on",
+            "pager_handle": "payments-oncall",
+            "chat_channel": "#payments",
+            "email": "payments@example.com",
+            "primary_channel": payments.primary_channel,
+            "fallback_channel": payments.fallback_channel,
+            "time_zone": payments.time_zone,
+            "working_days": payments.working_days,
+            "working_day_starts": payments.working_day_starts,
+            "working_day_ends": payments.working_day_ends,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    payments.refresh_from_db()
+    assert (payments.kind, payments.is_sla_committee) == (TeamKind.ENGINEERING, False)
+    assert list(Team.objects.filter(is_sla_committee=True)) == [committee]
+    with pytest.raises(NoReverseMatch):  # guardian's object-permission pages are gone with its mixin
+        reverse("admin:sla_registry_team_permissions", args=[committee.pk])
+    assert admin_client.get(f"/admin/sla_registry/team/{committee.pk}/permissions/").status_code in {302, 404}
+

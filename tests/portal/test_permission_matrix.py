@@ -30,6 +30,7 @@ READ = (302, 200, 200, 200, 200, 200)  # every signed-in user reads it
 POST_ONLY = (302, 405, 405, 405, 405, 405)  # a form's target: GET is not allowed
 ADMIN_ONLY = (302, 403, 403, 403, 403, 200)  # registry edits: model permissions (the admin)
 STAFF_ONLY = (302, 302, 302, 302, 302, 200)  # the admin site sends non-staff to its own login
+TEAM_SPEAKS = (302, 403, 200, 200, 403, 200)  # a team's contacts: its approvers, the committee, superusers
 PAYMENTS_MANAGES = (302, 403, 200, 403, 403, 200)  # Payments' releases and calendar: its members, the admin
 FEED = (403, 200, 200, 200, 200, 200)  # calendar programs cannot log in: 403 without a session or token
 AUTHOR_ONLY = (302, 302, 302, 302, 302, 302)  # a draft's editor: everyone but its author is sent back to it
@@ -105,7 +106,7 @@ EXPECTED = {
     "sla_registry:team_list": READ,
     "sla_registry:team_create": ADMIN_ONLY,
     "sla_registry:team_detail": READ,
-    "sla_registry:team_update": ADMIN_ONLY,
+    "sla_registry:team_update": TEAM_SPEAKS,
     "sla_registry:team_history": READ,
     "sla_registry:service_list": READ,
     "sla_registry:service_create": ADMIN_ONLY,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sla_registry import actions
-from sla_registry.choices import AgreementStatus, Channel, ServiceTier
+from sla_registry.choices import AgreementStatus, Channel, ServiceTier, TeamKind
 from sla_registry.models import (
     CustomerJourney,
     EscalationStep,
@@ -667,7 +667,7 @@ def test_editor_creates_a_team_and_history_names_them_and_their_reason(editor_cl
 
 
 def test_editor_edits_a_team(editor_client, editor, make_team):
-    make_team("Payments")
+    actions.add_team_member(make_team("Payments"), editor, acting_user=None, approver=True)
     form_page = page(editor_client, "team_update", "payments")
     assert 'value="Payments"' in form_page
 
@@ -696,8 +696,8 @@ def test_invalid_team_shows_the_problem_on_the_field_and_writes_nothing(editor_c
     assert (Team.history.count(), Group.objects.count()) == (teams, groups)
 
 
-def test_rejected_edit_keeps_the_page_on_the_saved_team(editor_client, make_team):
-    make_team("Payments")
+def test_rejected_edit_keeps_the_page_on_the_saved_team(editor_client, editor, make_team):
+    actions.add_team_member(make_team("Payments"), editor, acting_user=None, approver=True)
     make_team("Platform")
 
     response = editor_client.post(url("team_update", "payments"), {**TEAM_FORM, "name": "Platform"})
@@ -708,14 +708,52 @@ def test_rejected_edit_keeps_the_page_on_the_saved_team(editor_client, make_team
     assert Team.objects.get(slug="payments").name == "Payments"
 
 
-def test_second_committee_is_refused_on_the_form(editor_client, make_team):
+def test_a_new_team_cannot_be_made_the_committee_or_leadership_on_the_form(editor_client, make_team):
     make_team("Governance", is_sla_committee=True)
 
-    response = editor_client.post(url("team_create"), {**TEAM_FORM, "is_sla_committee": "on"})
+    response = editor_client.post(
+        url("team_create"), {**TEAM_FORM, "is_sla_committee": "on", "kind": TeamKind.LEADERSHIP, "reason": "New"}
+    )
 
-    assert response.status_code == 200
-    assert "Another team is already the SLA committee." in response.content.decode()
-    assert not Team.objects.filter(slug="payments").exists()
+    assert response.status_code == 302
+    team = Team.objects.get(slug="payments")
+    assert (team.is_sla_committee, team.kind) == (False, TeamKind.ENGINEERING)
+    assert list(Team.objects.filter(is_sla_committee=True).values_list("name", flat=True)) == ["Governance"]
+
+
+def test_a_team_approver_cannot_take_the_committee_power_or_edit_another_team(client, make_user, make_team):
+    committee = make_team("SLA Committee", is_sla_committee=True)
+    payments = make_team("Payments")
+    security = make_team("Security", email="security@example.com")
+    client.force_login(make_user("payments.approver", approver_for=[payments]))
+
+    made_leadership = client.post(
+        url("team_update", "payments"), {**TEAM_FORM, "kind": TeamKind.LEADERSHIP, "is_sla_committee": "on"}
+    )
+    assert made_leadership.status_code == 302  # the contacts saved; kind and flag are not on the form
+    payments.refresh_from_db()
+    assert (payments.kind, payments.is_sla_committee) == (TeamKind.ENGINEERING, False)
+    committee.refresh_from_db()
+    assert committee.is_sla_committee
+
+    hijack = client.post(
+        url("team_update", "security"),
+        {**TEAM_FORM, "name": "Security", "slug": "security", "email": "attacker@evil.example"},
+    )
+    assert hijack.status_code == 403
+    security.refresh_from_db()
+    assert security.email == "security@example.com"
+
+
+def test_the_team_rules_are_refused_by_the_action_whoever_asks(make_team, admin_actor):
+    payments = make_team("Payments")
+    payments.kind = TeamKind.LEADERSHIP
+    payments.is_sla_committee = True
+    with pytest.raises(ValidationError) as refused:
+        actions.save_team(payments, acting_user=admin_actor, reason="Power grab")
+    assert set(refused.value.message_dict) == {"kind", "is_sla_committee"}
+    payments.refresh_from_db()
+    assert (payments.kind, payments.is_sla_committee) == (TeamKind.ENGINEERING, False)
 
 
 @pytest.mark.parametrize(
@@ -1079,12 +1117,13 @@ class AccessibilityAudit(HTMLParser):
 
 
 def test_pages_have_ordered_headings_labelled_controls_and_scoped_headers(
-    editor_client, checkout_matrix, make_sla, make_journey, make_user
+    editor_client, editor, checkout_matrix, make_sla, make_journey, make_user
 ):
     checkout = checkout_matrix.service
     sla = make_sla(service=checkout)
     make_journey("Buy a ticket", services=[checkout])
     make_user(teams=[checkout.owner_team], approver_for=[checkout.owner_team])
+    actions.add_team_member(checkout.owner_team, editor, acting_user=None, approver=True)  # may edit its contacts
     pages = [
         ("team_list",),
         ("team_detail", checkout.owner_team.slug),
