@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from approvals.choices import OPEN_STATES, REVISABLE_STATES, ChangeKind, ChangeState, Verdict
 from approvals.exceptions import InvalidTransition, NotAllowed
-from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
+from approvals.models import ChangeRequest, Decision, DocumentVersion, EmergencyGrant, RequiredApproval
 from approvals.registry import content_hash, get_kind, kind_for
 from audit.log import record_event
+from core.teams import team_model, teams_user_may_approve_for
 from notifications.outbox import notify
 
 
@@ -533,3 +534,69 @@ def rebase_change_request(change_request, *, acting_user):
         payload={"from_version": previous_base, "to_version": current.number, "conflicts": conflicts},
     )
     return change_request, conflicts
+
+
+# Break glass -------------------------------------------------------------------
+
+
+@transaction.atomic
+def emergency_grant(team, user, *, reason, acting_user=None):
+    """Let `user` approve for `team` at once, outside the access policy, for a committee that cannot act.
+
+    Loud by design: an `emergency.granted` audit event, and a banner on every page until a member of the
+    SLA committee acknowledges the grant. The access policy shows the right like any other approver's.
+    """
+    from guardian.shortcuts import assign_perm
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "An emergency grant needs a reason: it is read by the committee."})
+    if not user.is_active:
+        raise ValidationError({"user": f"{user.get_username()} is not an active user."})
+    grant = EmergencyGrant.objects.create(user=user, team=team, reason=reason)
+    assign_perm(settings.APPROVALS_APPROVE_PERMISSION, user, team)
+    record_event(
+        "emergency.granted",
+        team,
+        actor=acting_user,
+        payload={
+            "user": user.get_username(),
+            "user_id": user.pk,
+            "team": str(team),
+            "permission": settings.APPROVALS_APPROVE_PERMISSION,
+            "reason": reason,
+            "grant": grant.pk,
+        },
+    )
+    return grant
+
+
+def may_acknowledge_emergencies(user):
+    """Members and approvers of the SLA committee (and superusers, who are never the only ones asked)."""
+    if not user.is_authenticated:
+        return False
+    committee = team_model().objects.filter(is_sla_committee=True)
+    return (
+        user.is_superuser or committee.filter(Q(group__user=user) | Q(pk__in=teams_user_may_approve_for(user))).exists()
+    )
+
+
+@transaction.atomic
+def acknowledge_emergency_grant(grant, *, acting_user):
+    """The committee has seen the grant: the banner goes; the right stays until the policy changes it."""
+    grant = EmergencyGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.acknowledged_at is not None:
+        raise InvalidTransition("This emergency grant is already acknowledged.")
+    if grant.user_id == acting_user.pk:
+        raise NotAllowed("The person granted cannot acknowledge their own emergency grant.")
+    if not may_acknowledge_emergencies(acting_user):
+        raise NotAllowed("Only the SLA committee acknowledges an emergency grant.")
+    grant.acknowledged_at, grant.acknowledged_by = timezone.now(), acting_user
+    grant.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    record_event(
+        "emergency.acknowledged",
+        grant.team,
+        actor=acting_user,
+        payload={"user": grant.user.get_username(), "grant": grant.pk},
+    )
+    return grant

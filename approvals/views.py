@@ -9,8 +9,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from approvals import actions
@@ -18,7 +19,7 @@ from approvals.choices import OPEN_STATES, ChangeState, Verdict
 from approvals.diff import field_differences
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.forms import ChangeRequestFilterForm, DecisionForm
-from approvals.models import ChangeRequest, Decision, DocumentVersion
+from approvals.models import ChangeRequest, Decision, DocumentVersion, EmergencyGrant
 from approvals.permissions import (
     access_change_request,
     approvals_waiting_for,
@@ -228,3 +229,17 @@ def rebase(request, change_request):
             "version is kept; check the diff before you submit it again."
         )
     return f"{change_request.reference} is rebased on the current version. Check the diff and submit it again."
+
+
+@require_POST
+def acknowledge_emergency_grant(request, pk):
+    """A member of the SLA committee has read the emergency grant: the banner goes, the grant stays recorded."""
+    grant = get_object_or_404(EmergencyGrant, pk=pk)
+    try:
+        actions.acknowledge_emergency_grant(grant, acting_user=request.user)
+    except InvalidTransition as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(request, f"Acknowledged the emergency grant to {grant.user} for {grant.team}.")
+    back = request.POST.get("next", "")
+    return redirect(back if url_has_allowed_host_and_scheme(back, allowed_hosts=None) else "home")

@@ -6,6 +6,7 @@ and the reason. SLAs and escalation matrices are written whole, children
 included, in one transaction: the shape the change-request engine will apply.
 """
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit.log import record_event
 from core.history import stamp
+from sla_registry.choices import TeamKind
 from sla_registry.models import IncidentCategory, Severity, Team, check_escalation_levels
 
 APPROVE_FOR_TEAM = "sla_registry.approve_for_team"
@@ -133,7 +135,63 @@ def remove_team_member(team, user, *, acting_user):
         _record_membership("permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM)
 
 
+@transaction.atomic
+def revoke_approver(team, user, *, acting_user):
+    """Take away `user`'s right to approve for `team` (they stay a member); audited."""
+    if _may_approve_for(team, user):
+        remove_perm(APPROVE_FOR_TEAM, user, team)
+        _record_membership("permission.revoked", team, user, acting_user=acting_user, permission=APPROVE_FOR_TEAM)
+
+
+def apply_access_rules(old, new, *, default, acting_user, reason):
+    """Write an approved access policy: `old` and `new` map team slugs to their rules (sla_registry.access).
+
+    The one write path for team kinds, the committee flag, approver rights and membership of the
+    committee and leadership; called by the access policy's adapter when its change request applies.
+    """
+    slugs = sorted(old.keys() | new.keys())
+    teams = Team.objects.in_bulk(slugs, field_name="slug")
+    named = {name for entry in [*old.values(), *new.values()] for name in entry["approvers"] + entry.get("members", [])}
+    users = {user.username: user for user in get_user_model().objects.filter(username__in=named)}
+    changed = [slug for slug in slugs if slug in teams]
+    rules = {slug: (old.get(slug) or default(slug), new.get(slug) or default(slug)) for slug in changed}
+    # The committee flag is taken off before it is put on: only one team may hold it at a time.
+    leaving_first = sorted(
+        changed, key=lambda slug: not (rules[slug][0]["is_sla_committee"] and not rules[slug][1]["is_sla_committee"])
+    )
+    for slug in leaving_first:
+        was, now = rules[slug]
+        if (was["kind"], was["is_sla_committee"]) != (now["kind"], now["is_sla_committee"]):
+            team = teams[slug]
+            team.kind, team.is_sla_committee = now["kind"], now["is_sla_committee"]
+            save_registry_object(team, acting_user=acting_user, reason=reason)
+    for slug in changed:
+        (was, now), team = rules[slug], teams[slug]
+        for username in sorted(set(now["approvers"]) - set(was["approvers"])):
+            add_team_member(team, users[username], acting_user=acting_user, approver=True)
+        for username in sorted(set(was["approvers"]) - set(now["approvers"])):
+            revoke_approver(team, users[username], acting_user=acting_user)
+        if "members" in now:  # the committee or leadership: its membership is part of the policy
+            for username in sorted(set(now["members"]) - set(was.get("members", []))):
+                add_team_member(team, users[username], acting_user=acting_user)
+            if "members" in was:
+                for username in sorted(set(was["members"]) - set(now["members"])):
+                    remove_team_member(team, users[username], acting_user=acting_user)
+
+
 ACCESS_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+def check_governed_memberships(teams):
+    """Refuse joining or leaving the SLA committee or a leadership team outside the access policy."""
+    governed = sorted(team.name for team in teams if team.is_sla_committee or team.kind == TeamKind.LEADERSHIP)
+    if governed:
+        raise ValidationError(
+            {
+                "groups": f"Membership of {', '.join(governed)} is part of the access policy: "
+                "propose the change on the access policy page, where the SLA committee approves it."
+            }
+        )
 
 
 @transaction.atomic
@@ -145,6 +203,7 @@ def set_user_groups(user, groups, *, acting_user):
     """
     current, wanted = set(user.groups.all()), set(groups)
     teams = {team.group_id: team for team in Team.objects.filter(group__in=current ^ wanted)}
+    check_governed_memberships(teams.values())
     person = {"user": user.get_username(), "user_id": user.pk}
     for change, changed in (("added", wanted - current), ("removed", current - wanted)):
         for group in sorted(changed, key=lambda group: group.name):

@@ -44,6 +44,22 @@ class AuditedUserAdmin(UserAdmin):
     transaction.
     """
 
+    def get_form(self, request, obj=None, **kwargs):
+        form_class = super().get_form(request, obj, **kwargs)
+
+        class GovernedMembershipForm(form_class):
+            def clean_groups(self):
+                groups = self.cleaned_data["groups"]
+                current = set(self.instance.groups.all()) if self.instance.pk else set()
+                changed = Team.objects.filter(group__in=current ^ set(groups))
+                try:
+                    actions.check_governed_memberships(changed)
+                except ValidationError as error:
+                    raise ValidationError(error.message_dict["groups"]) from error
+                return groups
+
+        return GovernedMembershipForm
+
     def save_related(self, request, form, formsets, change):
         user = form.instance
         # Taken out of the form's own many-to-many save: the actions write them, with their audit events.

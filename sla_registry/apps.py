@@ -12,10 +12,12 @@ class SlaRegistryConfig(AppConfig):
         from audit.permissions import register_overseers
         from search.registry import register_adapters
         from sla_registry import search
+        from sla_registry.access import AccessPolicyKind
         from sla_registry.documents import EscalationMatrixKind, ServiceLevelAgreementKind
         from sla_registry.permissions import oversees
 
         register(ServiceLevelAgreementKind())
+        register(AccessPolicyKind())
         register(EscalationMatrixKind())
         register_adapters(*search.ADAPTERS)
         register_overseers(oversees)

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
-from sla_registry.choices import AgreementStatus, Channel, Coverage, Duty, ServiceTier
+from sla_registry.choices import AgreementStatus, Channel, Coverage, Duty, ServiceTier, TeamKind
 from sla_registry.models import CustomerJourney, IncidentCategory, Service, Severity, Team
 
 
@@ -341,3 +342,47 @@ class ChangeForm(forms.Form):
 
     def clean_rationale(self):
         return self.cleaned_data["rationale"].replace("\r\n", "\n")
+
+
+def _usernames(text):
+    return sorted({name.strip() for name in text.replace(",", "\n").splitlines() if name.strip()})
+
+
+class TeamRulesForm(forms.Form):
+    """One team's rules in a proposal to the access policy (sla_registry.access)."""
+
+    team = forms.SlugField(help_text="The team's slug, e.g. payments.")
+    kind = forms.ChoiceField(choices=TeamKind.choices)
+    is_sla_committee = forms.BooleanField(
+        label="SLA committee", required=False, help_text="Moving the flag here takes it from the current committee."
+    )
+    approvers = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="Usernames, one per line: who may approve change requests for this team.",
+    )
+    members = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="For the committee and leadership teams only: their members, one username per line.",
+    )
+    summary = forms.CharField(max_length=200)
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_team(self):
+        slug = self.cleaned_data["team"]
+        team = Team.objects.filter(slug=slug).first()
+        if team is None:
+            raise ValidationError(f"No team “{slug}”.")
+        return team
+
+    def team_rules(self):
+        """The team's entry for the policy document (validated again, with the rest, by its adapter)."""
+        data = self.cleaned_data
+        return {
+            "team": data["team"].slug,
+            "kind": data["kind"],
+            "is_sla_committee": data["is_sla_committee"],
+            "approvers": _usernames(data["approvers"]),
+            "members": _usernames(data["members"]),
+        }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sla_registry.views import documents, proposals, registry
+from sla_registry.views import access, documents, proposals, registry
 from sla_registry.views import review_cycle as review_cycle_views
 
 app_name = "sla_registry"
@@ -21,6 +21,8 @@ urlpatterns = [
     path("journeys/<slug:slug>/edit/", registry.JourneyUpdateView.as_view(), name="journey_update"),
     path("journeys/<slug:slug>/history/", registry.JourneyHistoryView.as_view(), name="journey_history"),
     path("taxonomy/", registry.TaxonomyView.as_view(), name="taxonomy"),
+    path("access-policy/", access.access_policy, name="access_policy"),
+    path("access-policy/propose/", access.propose_team_rules, name="access_policy_propose"),
     path("review-due/", review_cycle_views.review_due, name="review_due"),
     path("review-due/<str:kind>/<str:reference>/", review_cycle_views.periodic_review, name="periodic_review"),
     path("taxonomy/severities/new/", registry.SeverityCreateView.as_view(), name="severity_create"),

@@ -1,3 +1,4 @@
+from sla_registry.models.access import AccessPolicy
 from sla_registry.models.escalation import (
     EscalationMatrix,
     EscalationStep,
@@ -13,6 +14,7 @@ from sla_registry.models.taxonomy import IncidentCategory, Severity
 from sla_registry.models.teams import Team
 
 __all__ = [
+    "AccessPolicy",
     "CustomerJourney",
     "EscalationMatrix",
     "EscalationStep",

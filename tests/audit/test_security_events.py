@@ -327,27 +327,35 @@ def test_the_audit_page_filters_the_new_events_by_action(client, make_team, make
     assert "alice" in page and WRONG_PASSWORD not in page
 
 
-def test_object_permissions_granted_and_revoked_in_the_admin_are_audited(make_team, make_user, admin_actor):
-    team = make_team("Payments")
-    person = make_user("payments.lead", teams=[team])
-    admin_actor.is_staff = True
-    admin_actor.save(update_fields=["is_staff"])
-    client = Client()
-    client.force_login(admin_actor)
-    url = reverse("admin:sla_registry_team_permissions_manage_user", args=[team.pk, person.pk])
-    assert client.post(url, {"permissions": ["approve_for_team"]}).status_code == 302
-    assert person.has_perm(APPROVE_FOR_TEAM, team)
-    # The form needs at least one permission ticked: swap approving for only viewing.
-    assert client.post(url, {"permissions": ["view_team"]}).status_code == 302
-    person = get_user_model().objects.get(pk=person.pk)  # fresh permission cache
-    assert not person.has_perm(APPROVE_FOR_TEAM, team)
-    recorded = [(event.action, event.actor_id, event.payload["permission"]) for event in events("permission.")]
-    assert recorded == [
-        ("permission.granted", admin_actor.pk, APPROVE_FOR_TEAM),
-        ("permission.granted", admin_actor.pk, "sla_registry.view_team"),
-        ("permission.revoked", admin_actor.pk, APPROVE_FOR_TEAM),
-    ]
-    assert all(event.payload["user"] == "payments.lead" for event in events("permission."))
+def test_the_emergency_grant_is_the_one_way_around_the_policy_and_it_is_loud(make_team, make_user, client):
+    from django.core.management import CommandError, call_command
+
+    from approvals.models import EmergencyGrant
+
+    committee = make_team("SLA Committee", is_sla_committee=True)
+    chair = make_user("chair", teams=[committee])
+    person = make_user("payments.lead")
+    with pytest.raises(CommandError, match="needs a reason"):
+        call_command("emergency_grant", team=committee.slug, user="payments.lead", reason="  ")
+    assert not person.has_perm(APPROVE_FOR_TEAM, committee)
+
+    out = StringIO()
+    call_command("emergency_grant", team=committee.slug, user="payments.lead", reason="Committee offline", stdout=out)
+    assert "EMERGENCY GRANT" in out.getvalue()
+    person = get_user_model().objects.get(pk=person.pk)
+    assert person.has_perm(APPROVE_FOR_TEAM, committee)
+    (event,) = events("emergency.")
+    assert (event.payload["user"], event.payload["reason"]) == ("payments.lead", "Committee offline")
+
+    client.force_login(person)
+    assert "Emergency access in force" in client.get(reverse("home")).content.decode()
+    grant = EmergencyGrant.objects.get()
+    acknowledge = reverse("approvals:acknowledge_emergency_grant", args=[grant.pk])
+    assert client.post(acknowledge).status_code == 403  # the person granted cannot silence it
+    client.force_login(chair)
+    assert client.post(acknowledge).status_code == 302
+    assert "Emergency access in force" not in client.get(reverse("home")).content.decode()
+    assert [event.action for event in events("emergency.")] == ["emergency.granted", "emergency.acknowledged"]
 
 
 # Access changed in Django's user admin ----------------------------------------------

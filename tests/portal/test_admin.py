@@ -139,3 +139,25 @@ def test_the_admin_neither_changes_team_rules_nor_grants_object_permissions(admi
         reverse("admin:sla_registry_team_permissions", args=[committee.pk])
     assert admin_client.get(f"/admin/sla_registry/team/{committee.pk}/permissions/").status_code in {302, 404}
 
+
+def test_nobody_joins_the_committee_through_the_user_admin(admin_client, admin_user, make_team):
+    from sla_registry.models import Team
+
+    committee = make_team("SLA Committee", is_sla_committee=True)
+    url = reverse("admin:auth_user_change", args=[admin_user.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "groups"}
+    data.update(
+        {
+            "groups": [committee.group_id],
+            "user_permissions": [],
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "09:00:00",
+        }
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "part of the access policy" in response.content.decode()
+    assert not Team.objects.get(pk=committee.pk).group.user_set.filter(pk=admin_user.pk).exists()

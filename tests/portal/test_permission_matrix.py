@@ -72,6 +72,7 @@ EXPECTED = {
     "approvals:submit": POST_ONLY,
     "approvals:decide": POST_ONLY,
     "approvals:withdraw": POST_ONLY,
+    "approvals:acknowledge_emergency_grant": POST_ONLY,
     "approvals:rebase": POST_ONLY,
     "reviews:review_list": READ,
     "reviews:review_create": READ,
@@ -119,6 +120,8 @@ EXPECTED = {
     "sla_registry:journey_update": ADMIN_ONLY,
     "sla_registry:journey_history": READ,
     "sla_registry:taxonomy": READ,
+    "sla_registry:access_policy": READ,
+    "sla_registry:access_policy_propose": READ,  # anyone may propose; the committee decides
     "sla_registry:review_due": READ,
     "sla_registry:periodic_review": POST_ONLY,
     "sla_registry:severity_create": ADMIN_ONLY,
@@ -207,6 +210,7 @@ URL_KWARGS = {
     "approvals:submit": lambda d: {"reference": d.sla_change.reference},
     "approvals:decide": lambda d: {"reference": d.sla_change.reference},
     "approvals:withdraw": lambda d: {"reference": d.sla_change.reference},
+    "approvals:acknowledge_emergency_grant": lambda d: {"pk": 1},  # POST only: GET never reaches the grant
     "approvals:rebase": lambda d: {"reference": d.sla_change.reference},
     "reviews:review_detail": lambda d: {"reference": d.review.reference},
     "reviews:review_update": lambda d: {"reference": d.review.reference},
