@@ -25,9 +25,11 @@ from approvals.actions import record_baseline_version
 from approvals.models import ChangeRequest
 from demo import registry_data as demo_data
 from sla_registry import actions
+from sla_registry.access import AccessPolicyKind, live_rules
 from sla_registry.choices import AgreementStatus
 from sla_registry.documents import ServiceLevelAgreementKind
 from sla_registry.models import (
+    AccessPolicy,
     CustomerJourney,
     EscalationMatrix,
     EscalationStep,
@@ -138,6 +140,7 @@ class DemoSeeder:
             ("SLAs", self.seed_slas),
             ("escalation matrices", self.seed_matrices),
             ("demo logins", self.seed_users),
+            ("access policy", self.seed_access_policy),
             ("change requests", self.seed_change_requests),
         ]
         for unit in demo_data.synthetic_units(self.size):
@@ -258,7 +261,7 @@ class DemoSeeder:
         version 2), one in review waiting for Customer Support and the committee,
         one draft.
         """
-        if ChangeRequest.objects.exists():
+        if ChangeRequest.objects.filter(document_kind="sla").exists():
             return
         for spec in demo_data.DEMO_CHANGE_REQUESTS:
             sla = ServiceLevelAgreement.objects.get(title=spec.sla_title)
@@ -281,6 +284,42 @@ class DemoSeeder:
                     acting_user=get_user_model().objects.get(username=username),
                 )
             self.tallies["change_requests"].count("new")
+
+    def seed_access_policy(self):
+        """The teams' approvers, set the way the portal sets them: a change request to the access policy.
+
+        Only the committee's own approver is there before it (the policy's first version, recorded when
+        the request is proposed): the committee secretary proposes every other team's approvers and the
+        chair approves, so RULES-0001 is at version 2. Seeded once.
+        """
+        if ChangeRequest.objects.filter(document_kind=AccessPolicyKind.key).exists():
+            return
+        rules = {entry["team"]: entry for entry in live_rules()["teams"]}
+        for spec in demo_data.DEMO_USERS:
+            if spec.approver and spec.team not in rules:
+                rules[spec.team] = {"team": spec.team, "kind": self.teams[spec.team].kind, "approvers": []}
+            if spec.approver:
+                rules[spec.team]["approvers"] = sorted({*rules[spec.team]["approvers"], spec.username})
+        users = get_user_model().objects.in_bulk(["committee.secretary", "committee.chair"], field_name="username")
+        change_request = approval_actions.propose_change(
+            AccessPolicyKind.key,
+            AccessPolicy.get(),
+            data={"teams": list(rules.values())},
+            summary="Team approvers for the demo organisation",
+            rationale="Each team names the people who approve changes on its behalf.",
+            acting_user=users["committee.secretary"],
+        )
+        change_request = approval_actions.submit_change_request(
+            change_request, acting_user=users["committee.secretary"]
+        )
+        approval_actions.decide_change_request(
+            change_request,
+            self.teams[demo_data.COMMITTEE],
+            verdict="approve",
+            comment="Agreed.",
+            acting_user=users["committee.chair"],
+        )
+        self.tallies["change_requests"].count("new")
 
     def seed_synthetic_unit(self, unit):
         self._seed_teams([unit.team])
@@ -489,9 +528,12 @@ class DemoSeeder:
             outcome = outcome or "updated"
 
         is_member = outcome != "new" and any(group.pk == team.group_id for group in user.groups.all())
+        # Only the committee's approver is set up directly (the access policy's first version); every other
+        # team's approvers come from the access policy's change request (seed_access_policy).
+        approver = spec.approver and team.is_sla_committee
         is_approver = (user.pk, str(team.pk)) in approvals_held
-        if not is_member or (spec.approver and not is_approver):
-            actions.add_team_member(team, user, acting_user=self.admin, approver=spec.approver)
+        if not is_member or (approver and not is_approver):
+            actions.add_team_member(team, user, acting_user=self.admin, approver=approver)
             outcome = outcome or "updated"
 
         if spec.is_staff:

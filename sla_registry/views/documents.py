@@ -114,6 +114,7 @@ class DocumentDetailView(DocumentPagesMixin, DetailView):
         snapshot = kind.snapshot(document)
         current = self.versions().select_related("change_request").order_by("-number").first()
         return {
+            "snapshot": snapshot,
             "terms": present(kind, snapshot),
             "review_document": document,
             "current_version": current,
@@ -367,8 +368,53 @@ class MatrixListView(ListView):
     template_name = "sla_registry/matrix_list.html"
 
 
+CONTACT_FIELDS = {
+    "pager_handle": "pager handle",
+    "email": "email",
+    "chat_channel": "chat channel",
+    "primary_channel": "primary channel",
+    "fallback_channel": "fallback channel",
+}
+
+
+def contacts_changed_since(team_slugs, moment):
+    """Contact changes of these teams after `moment`: ("Payments: pager handle a → b", user, when), oldest first.
+
+    A matrix pages teams through their contacts, which teams edit themselves: the version the affected teams
+    approved named the contacts of its day. One query over the teams' history.
+    """
+    if moment is None or not team_slugs:
+        return []
+    rows = (
+        Team.history.filter(id__in=Team.objects.filter(slug__in=team_slugs).values("pk"))
+        .order_by("id", "history_date", "history_id")
+        .select_related("history_user")
+    )
+    changes, previous = [], {}
+    for row in rows:
+        before = previous.get(row.id)
+        previous[row.id] = row
+        if before is None or row.history_date <= moment:
+            continue
+        fields = [
+            f"{label} {getattr(before, name) or '—'} → {getattr(row, name) or '—'}"
+            for name, label in CONTACT_FIELDS.items()
+            if getattr(before, name) != getattr(row, name)
+        ]
+        if fields:
+            changes.append((f"{row.name}: {', '.join(fields)}", row.history_user, row.history_date))
+    return sorted(changes, key=lambda change: change[2])
+
+
 class MatrixDetailView(MatrixPagesMixin, DocumentDetailView):
     template_name = "sla_registry/matrix_detail.html"
+
+    def live(self):
+        context = super().live()
+        version = context["current_version"]
+        slugs = {step["team"] for step in context["snapshot"].get("steps", [])}
+        context["contacts_changed"] = contacts_changed_since(slugs, version.effective_at if version else None)
+        return context
 
 
 class MatrixVersionsView(MatrixPagesMixin, DocumentVersionsView):

@@ -168,6 +168,8 @@ def test_demo_change_requests_show_every_stage_of_the_lifecycle():
     # The SLA changes; the demo reviews' publication requests are tested with the reviews.
     states = dict(ChangeRequest.objects.exclude(document_kind="review").values_list("summary", "state"))
     assert states == {
+        # The teams' approvers are set by the access policy's change request, like any rule change.
+        "Team approvers for the demo organisation": ChangeState.APPLIED,
         "Acknowledge a search SEV1 within 20 minutes": ChangeState.APPLIED,
         "Faster SEV1 acknowledgement for refunds": ChangeState.IN_REVIEW,
         "Restore a SEV2 notification outage within 3 hours": ChangeState.DRAFT,
@@ -176,6 +178,11 @@ def test_demo_change_requests_show_every_stage_of_the_lifecycle():
     assert [required.change_request.summary for required in approvals_waiting_for(chair)] == [
         "Faster SEV1 acknowledgement for refunds"
     ]
+    payments = Team.objects.get(slug="payments")
+    assert get_user_model().objects.get(username="payments.approver").has_perm(
+        "sla_registry.approve_for_team", payments
+    )
+    assert DocumentVersion.objects.filter(document_kind="access_policy").count() == 2
     search = ServiceLevelAgreement.objects.get(title="Search API for the shop front")
     assert DocumentVersion.objects.filter(document_kind="sla", document_id=search.pk).count() == 2
 

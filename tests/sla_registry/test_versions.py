@@ -556,11 +556,29 @@ def test_version_page_query_counts(
 
 def test_matrix_version_page_query_counts(reader_client, django_assert_num_queries, versioned_matrix):
     reference = versioned_matrix.reference
-    # the live page also lists the periodic reviews (one query)
-    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", reference), 14)
+    # the live page also lists the periodic reviews (one query) and the paged teams' contact changes (one)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", reference), 15)
     assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", reference), 9, at="2026-10-01T08:30Z")
     assert_queries(reader_client, django_assert_num_queries, url("matrix_versions", reference), 7)
     assert_queries(reader_client, django_assert_num_queries, url("matrix_version", reference, 1), 9)
     assert_queries(
         reader_client, django_assert_num_queries, url("matrix_compare", reference), 6, **{"from": 1, "to": 2}
     )
+
+
+def test_a_matrix_says_when_a_paged_team_changed_its_contacts_after_approval(
+    reader_client, versioned_matrix, admin_actor, clock
+):
+    from sla_registry import actions
+    from sla_registry.models import Team
+
+    page = reader_client.get(url("matrix_detail", versioned_matrix.reference)).content.decode()
+    assert "Contacts changed since version" not in page
+    clock.shift(timedelta(hours=1))
+    payments = Team.objects.get(slug="payments")
+    payments.pager_handle = "payments-new-rota"
+    actions.save_team(payments, acting_user=admin_actor, reason="New rota")
+
+    page = reader_client.get(url("matrix_detail", versioned_matrix.reference)).content.decode()
+    assert "Contacts changed since version 2 was approved" in page
+    assert "Payments: pager handle payments-oncall → payments-new-rota" in page
