@@ -8,7 +8,6 @@ within a few seconds) form one change set, as one save of an SLA with its
 targets does.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,15 +21,44 @@ VOLATILE_FIELDS = {"updated_at", "next_review_due", "position"}
 # without a change request, so a write touching only them is no unreviewed edit.
 BOOKKEEPING_FIELDS = {"last_reviewed_at"}
 GROUPING_WINDOW = timedelta(seconds=5)
-# Writes made by an applied change request carry its reference as their reason.
-CHANGE_REQUEST_REASON = re.compile(r"^CR-\d+")
 LONG_TEXT = 160
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why a row is written: the words, and the change request that writes it (CR-0042), if one does.
+
+    Stored in two fields of the history row (history_change_reason, history_change_request), so nothing
+    formats a reference into the words and parses it back out.
+    """
+
+    text: str
+    change_request: str = ""
+
+    def __str__(self):
+        return f"{self.change_request}: {self.text}" if self.change_request else self.text
+
+
+class ChangeRequestStamp(models.Model):
+    """The base of every historical model: which change request wrote the row (empty for any other write)."""
+
+    history_change_request = models.CharField(max_length=20, blank=True, default="", db_index=True)
+
+    class Meta:
+        abstract = True
+
+
 def stamp(instance, acting_user, reason):
-    """Tell simple-history who makes the next write of `instance`, and why."""
+    """Tell simple-history who makes the next write of `instance`, and why (a Reason, or plain words)."""
+    reason = reason if isinstance(reason, Reason) else Reason(reason)
     instance._history_user = acting_user
-    instance._change_reason = reason
+    instance._change_reason = reason.text
+    instance._history_change_request = reason.change_request
+
+
+def record_change_request(sender, instance, history_instance, **kwargs):
+    """pre_create_historical_record: copy the stamped change request onto the history row."""
+    history_instance.history_change_request = getattr(instance, "_history_change_request", "") or ""
 
 
 @dataclass
@@ -69,17 +97,7 @@ class ChangeSet:
     reason: str
     items: list = field(default_factory=list)
     governed: bool = False
-
-    @property
-    def change_request_reference(self):
-        match = CHANGE_REQUEST_REASON.match(self.reason)
-        return match.group(0) if match else None
-
-    @property
-    def reason_after_reference(self):
-        """The rest of the reason after the change request's reference, usually ": " and its summary."""
-        reference = self.change_request_reference
-        return self.reason[len(reference) :] if reference else self.reason
+    change_request_reference: str = ""  # the change request that wrote these rows, e.g. CR-0042
 
     @property
     def is_bookkeeping(self):
@@ -92,7 +110,7 @@ class ChangeSet:
     @property
     def is_unreviewed(self):
         if self.governed:
-            return self.change_request_reference is None and not self.is_bookkeeping
+            return not self.change_request_reference and not self.is_bookkeeping
         return not self.reason
 
 
@@ -181,11 +199,19 @@ def change_sets(*sources, governed=False):
             current
             and current.user == row.history_user
             and current.reason == (row.history_change_reason or "")
+            and current.change_request_reference == row.history_change_request
             and current.when - row.history_date <= GROUPING_WINDOW
         ):
             current.items.append(item)
         else:
             sets.append(
-                ChangeSet(row.history_date, row.history_user, row.history_change_reason or "", [item], governed)
+                ChangeSet(
+                    row.history_date,
+                    row.history_user,
+                    row.history_change_reason or "",
+                    [item],
+                    governed,
+                    change_request_reference=row.history_change_request,
+                )
             )
     return sets

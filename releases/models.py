@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
 from releases.choices import ReleaseKind, ReleaseRisk, ReleaseStatus, RuleField, SyncSource
 from sla_registry.validators import validate_slug_not_reserved
 
@@ -43,7 +44,9 @@ class Calendar(models.Model):
     last_error = models.TextField(blank=True, help_text="What went wrong with the last import, if it failed.")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[default_services], excluded_fields=["last_synced_at", "last_error"])
+    history = HistoricalRecords(
+        m2m_fields=[default_services], excluded_fields=["last_synced_at", "last_error"], bases=[ChangeRequestStamp]
+    )
 
     class Meta:
         ordering = ["name"]
@@ -73,7 +76,7 @@ class ServiceRule(models.Model):
     value = models.CharField(max_length=100, help_text="Matched without regard to case.")
     service = models.ForeignKey("sla_registry.Service", on_delete=models.CASCADE, related_name="+")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["calendar", "field", "value"]
@@ -162,7 +165,7 @@ class Release(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ReleaseQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[services], excluded_fields=["fingerprint"])
+    history = HistoricalRecords(m2m_fields=[services], excluded_fields=["fingerprint"], bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["starts_at", "pk"]

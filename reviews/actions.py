@@ -11,7 +11,7 @@ from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import ChangeRequest
 from approvals.registry import get_kind
 from audit.log import record_event
-from core.history import stamp
+from core.history import Reason, stamp
 from reviews.choices import ActionStatus, ReviewStatus
 from reviews.models import PinnedVersion, PostIncidentReview
 from reviews.permissions import grant_restricted_access, visible_reviews
@@ -221,7 +221,7 @@ def submit_for_publication(review, *, summary, rationale, acting_user):
         review,
         ReviewStatus.IN_REVIEW,
         acting_user=acting_user,
-        reason=f"{change_request.reference}: submitted for publication",
+        reason=Reason("submitted for publication", change_request.reference),
     )
     return change_request
 
@@ -257,7 +257,7 @@ def reopen_draft(review, *, acting_user):
                 actor=acting_user,
                 payload={"reason": f"{review.reference} reopened as a draft"},
             )
-    reason = f"{change_request.reference}: reopened as a draft" if change_request else "Reopened as a draft"
+    reason = Reason("reopened as a draft", change_request.reference) if change_request else "Reopened as a draft"
     return _set_status(review, ReviewStatus.DRAFT, acting_user=acting_user, reason=reason)
 
 

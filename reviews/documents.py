@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from approvals.exceptions import InvalidTransition
 from approvals.reading import DocumentReader
 from approvals.registry import GovernedKind
+from core.history import Reason
 from reviews import actions
 from reviews.choices import ActionKind, DrillKind, Priority, ReviewStatus, TimelineKind
 from reviews.models import INCIDENT_TIMES, ActionItem, PostIncidentReview, TimelineEntry
@@ -49,7 +50,7 @@ def _by_key(items, key):
 
 
 def _reason(change_request):
-    return f"{change_request.reference}: {change_request.summary}"
+    return Reason(change_request.summary, change_request.reference)
 
 
 def _username(user):

@@ -20,6 +20,7 @@ from django.urls import reverse
 from guardian.models import UserObjectPermission
 
 from approvals.registry import GovernedKind
+from core.history import Reason
 from sla_registry import actions
 from sla_registry.choices import TeamKind
 from sla_registry.models import AccessPolicy, Team
@@ -155,7 +156,7 @@ class AccessPolicyKind(GovernedKind):
         return {"teams": [entry for entry in entries if not _is_default(entry)]}
 
     def apply(self, policy, data, *, acting_user, change_request):
-        reason = f"{change_request.reference}: {change_request.summary}" if change_request else "Access policy"
+        reason = Reason(change_request.summary, change_request.reference) if change_request else "Access policy"
         actions.apply_access_rules(
             {entry["team"]: entry for entry in live_rules()["teams"]},
             {entry["team"]: entry for entry in data["teams"]},

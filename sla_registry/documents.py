@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from approvals.reading import DocumentReader
 from approvals.registry import GovernedKind
+from core.history import Reason
 from core.templatetags.portal import duration
 from sla_registry import actions, policy
 from sla_registry.choices import AgreementStatus, Channel, Coverage, Duty
@@ -45,7 +46,7 @@ def _decimal_text(number):
 
 
 def _reason(change_request):
-    return f"{change_request.reference}: {change_request.summary}"
+    return Reason(change_request.summary, change_request.reference)
 
 
 def _minutes_text(minutes):

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
 from core.references import ReferencedByNumber
 from reviews.choices import DrillKind, ReviewStatus
 
@@ -60,7 +61,7 @@ class PostIncidentReview(ReferencedByNumber, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[services, journeys, restricted_to])
+    history = HistoricalRecords(m2m_fields=[services, journeys, restricted_to], bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["-started_at", "-pk"]

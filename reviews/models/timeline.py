@@ -3,6 +3,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
 from reviews.choices import ActionKind, ActionStatus, Priority, TimelineKind
 
 
@@ -14,7 +15,7 @@ class TimelineEntry(models.Model):
     entry = models.TextField()
     kind = models.CharField(max_length=16, choices=TimelineKind, default=TimelineKind.NOTE)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["review", "at", "pk"]
@@ -41,7 +42,7 @@ class ActionItem(models.Model):
     completion_note = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["due_date", "pk"]

@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
 from sla_registry.choices import Channel, Duty
 from sla_registry.models.governed import GovernedDocument
 
@@ -24,7 +25,7 @@ class EscalationMatrix(GovernedDocument):
     )
     notes = models.TextField(blank=True, help_text="Markdown. Anything responders should read first.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["pk"]
@@ -51,7 +52,7 @@ class EscalationStep(models.Model):
     bring_affected_services = models.BooleanField("bring the affected services", default=True)
     bring_workarounds = models.BooleanField("bring known workarounds", default=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["matrix", "severity__rank", "level"]
@@ -125,7 +126,7 @@ class Responsibility(models.Model):
     team = models.ForeignKey("sla_registry.Team", on_delete=models.PROTECT, related_name="responsibilities")
     when = models.CharField(max_length=200, blank=True, help_text="e.g. “from declaration, every 30 minutes”.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["matrix", "duty", "team__name"]
@@ -148,7 +149,7 @@ class PlaybookStep(models.Model):
     timebox_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     checkpoint_question = models.CharField(max_length=300, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["matrix", "position"]

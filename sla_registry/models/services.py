@@ -2,6 +2,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
 from sla_registry.choices import ServiceTier
 from sla_registry.validators import validate_slug_not_reserved
 
@@ -22,7 +23,7 @@ class Service(models.Model):
         help_text="Services this one needs in order to work.",
     )
 
-    history = HistoricalRecords(m2m_fields=[dependencies])
+    history = HistoricalRecords(m2m_fields=[dependencies], bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["name"]
@@ -45,7 +46,7 @@ class CustomerJourney(models.Model):
     )
     services = models.ManyToManyField(Service, related_name="journeys", blank=True)
 
-    history = HistoricalRecords(m2m_fields=[services])
+    history = HistoricalRecords(m2m_fields=[services], bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["name"]

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
 from sla_registry.choices import Coverage
 from sla_registry.models.governed import GovernedDocument
 
@@ -24,7 +25,7 @@ class ServiceLevelAgreement(GovernedDocument):
     technical_annex = models.TextField(blank=True, help_text="Markdown. Measurement details, exclusions, contacts.")
     business_impact = models.TextField(blank=True, help_text="What breaking these terms costs the business.")
 
-    history = HistoricalRecords(m2m_fields=[consumer_teams])
+    history = HistoricalRecords(m2m_fields=[consumer_teams], bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["pk"]
@@ -45,7 +46,7 @@ class Objective(models.Model):
     window = models.DurationField(default=timedelta(days=28), help_text="The rolling window it is measured over.")
     dashboard_url = models.URLField(blank=True, help_text="The dashboard that measures it.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["sla", "position", "pk"]
@@ -91,7 +92,7 @@ class ResponseTarget(models.Model):
     customer_update_interval = models.DurationField(null=True, blank=True)
     coverage = models.CharField(max_length=16, choices=Coverage, default=Coverage.ALWAYS)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["sla", "severity__rank", "category__name"]

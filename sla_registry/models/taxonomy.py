@@ -2,6 +2,8 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
+
 
 class Severity(models.Model):
     """How bad an incident is (SEV1 … SEV4), defined by its impact on customers."""
@@ -11,7 +13,7 @@ class Severity(models.Model):
     rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the most severe.")
     customer_impact = models.TextField(help_text="The customer-impact criteria that make an incident this severe.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["rank"]
@@ -34,7 +36,7 @@ class IncidentCategory(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     description = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["name"]

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.history import ChangeRequestStamp
 from sla_registry.choices import Channel, TeamKind
 from sla_registry.validators import validate_slug_not_reserved, validate_time_zone, validate_working_days
 
@@ -48,7 +49,7 @@ class Team(models.Model):
     working_day_starts = models.TimeField(default=time(9, 0))
     working_day_ends = models.TimeField(default=time(17, 30))
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangeRequestStamp])
 
     class Meta:
         ordering = ["name"]

@@ -48,7 +48,11 @@ def test_the_last_approval_applies_a_new_version(governed_sla, propose_acknowled
     assert version.number == 2
     assert version.snapshot["response_targets"][0]["time_to_acknowledge_minutes"] == 15
     history = ResponseTarget.objects.get(sla=governed_sla.sla).history.first()
-    assert history.history_change_reason == f"{change_request.reference}: Faster SEV1 acknowledgement"
+    # The change request and the words are fields of their own on the history row.
+    assert (history.history_change_request, history.history_change_reason) == (
+        change_request.reference,
+        "Faster SEV1 acknowledgement",
+    )
     assert history.history_user == governed_sla.approvers[governed_sla.committee]
 
 
