@@ -108,4 +108,4 @@ def seed_demo_measurements(now=None):
                 )
     if not rows:
         return 0
-    return record_measurements(numbered(rows), source=SOURCE).total
+    return record_measurements(numbered(rows), source=SOURCE, acting_user=None).total

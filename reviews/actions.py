@@ -160,7 +160,13 @@ def save_review(review, *, services, journeys=(), restricted_to=(), timeline=(),
 
 @transaction.atomic
 def complete_action_item(item, *, note, acting_user):
-    """Mark an action item done, with what was done."""
+    """Mark an action item done, with what was done: by its owner team, the review's authors or the committee."""
+    from reviews.permissions import may_update_action_item
+
+    if acting_user is not None and not may_update_action_item(acting_user, item):
+        raise NotAllowed(
+            f"Only {item.owner_team}, the authors of the review and the SLA committee can mark “{item}” done."
+        )
     if not note.strip():
         raise ValidationError({"completion_note": "Say what was done, so the review's readers can check it."})
     item.status = ActionStatus.DONE

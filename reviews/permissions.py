@@ -12,7 +12,7 @@ a hidden review are hidden through the review adapter's `filter_visible`.
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, CharField, Exists, Q
+from django.db.models import BigIntegerField, CharField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -22,7 +22,8 @@ from guardian.shortcuts import assign_perm
 
 from audit.log import record_event
 from core.compiled_sql import per_user_sql
-from reviews.models import PostIncidentReview
+from core.teams import teams_user_may_approve_for
+from reviews.models import ActionItem, PostIncidentReview
 from sla_registry.choices import TeamKind
 from sla_registry.models import Team
 
@@ -126,3 +127,29 @@ def access_review(user, reference, queryset=None):
     if pk is None:
         raise Http404(f"“{reference}” is not a review reference.")
     return get_object_or_404(visible_reviews(user, queryset), pk=pk)
+
+
+def action_item_updaters_condition(user):
+    """A condition on ActionItem: the items `user` may mark done (or otherwise update).
+
+    Their owner team's members, the review's authors and the SLA committee (members and approvers);
+    superusers too. One rule for the pages, the API and the action that writes.
+    """
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    committee = Team.objects.filter(is_sla_committee=True).filter(
+        Q(group__user=user) | Q(pk__in=teams_user_may_approve_for(user))
+    )
+    return Q(owner_team__group__user=user) | Q(review__authors=user) | Q(Exists(committee))
+
+
+def may_update_action_item(user, item):
+    return ActionItem.objects.filter(action_item_updaters_condition(user), pk=item.pk).exists()
+
+
+def with_may_update(items, user):
+    """`items` annotated with may_update (whether `user` may mark each done), in the same query."""
+    allowed = ActionItem.objects.filter(action_item_updaters_condition(user), pk=OuterRef("pk"))
+    return items.annotate(may_update=Exists(allowed))

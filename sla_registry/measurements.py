@@ -25,7 +25,10 @@ from datetime import UTC, date, datetime, time
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
+from audit.log import record_event
+from core.exceptions import NotAllowed
 from sla_registry.models import Measurement, ServiceLevelAgreement
+from sla_registry.permissions import may_record_measurements
 
 COLUMNS = ("sla", "indicator", "period_start", "period_end", "good", "total")
 # PositiveBigIntegerField's largest value on every supported database.
@@ -141,7 +144,12 @@ def _load_slas(rows):
             pks.add(pk)
     if not pks:
         return {}
-    return {sla.pk: sla for sla in ServiceLevelAgreement.objects.filter(pk__in=pks).prefetch_related("objectives")}
+    return {
+        sla.pk: sla
+        for sla in ServiceLevelAgreement.objects.filter(pk__in=pks)
+        .select_related("provider_team")
+        .prefetch_related("objectives")
+    }
 
 
 def validate_measurements(rows):
@@ -231,16 +239,49 @@ def _stored_keys(measurements):
     return set(stored)
 
 
-def record_measurements(rows, *, source):
-    """Validate every row, then write them all (or nothing) in one transaction; a period sent again is replaced.
+def _refuse_outsiders(measurements, acting_user):
+    """NotAllowed unless `acting_user` may record for every SLA in the batch (None: the system itself)."""
+    if acting_user is None:
+        return
+    slas = {measurement.sla_id: measurement.sla for measurement in measurements}
+    refused = sorted(sla.reference for sla in slas.values() if not may_record_measurements(acting_user, sla))
+    if refused:
+        raise NotAllowed(
+            f"Only members of the provider team record measurements of {', '.join(refused)}; nothing was written."
+        )
 
-    Returns RecordedMeasurements; raises MeasurementsRejected, with nothing written, when any row is wrong.
+
+def record_measurements(rows, *, source, acting_user, replace=False):
+    """Validate every row, then write them all (or nothing) in one transaction.
+
+    Only the provider team's members (or the system, acting_user=None) record an SLA's measurements. A
+    period already stored is never replaced silently: without `replace` the batch is refused, naming each
+    such row; with it the stored figures are replaced and the replacement is audited per SLA.
+    Returns RecordedMeasurements; raises MeasurementsRejected or NotAllowed, with nothing written.
     """
+    rows = list(rows)
     measurements = validate_measurements(rows)
+    _refuse_outsiders(measurements, acting_user)
     for measurement in measurements:
         measurement.source = source
     with transaction.atomic():
         stored = _stored_keys(measurements)
+        clashing = [
+            (where, measurement)
+            for (where, _values), measurement in zip(rows, measurements, strict=True)
+            if (measurement.sla_id, measurement.indicator, measurement.period_start, measurement.period_end) in stored
+        ]
+        if clashing and not replace:
+            raise MeasurementsRejected(
+                MeasurementError(
+                    where,
+                    None,
+                    f"{measurement.sla.reference} “{measurement.indicator}” already has a measurement for "
+                    f"{measurement.period_start:%Y-%m-%d %H:%M} to {measurement.period_end:%Y-%m-%d %H:%M} UTC; "
+                    "send it with replace to replace the stored figures",
+                )
+                for where, measurement in clashing
+            )
         for first in range(0, len(measurements), WRITE_BATCH):
             Measurement.objects.bulk_create(
                 measurements[first : first + WRITE_BATCH],
@@ -248,11 +289,30 @@ def record_measurements(rows, *, source):
                 unique_fields=["sla", "indicator", "period_start", "period_end"],
                 update_fields=["good", "total", "source", "recorded_at"],
             )
-    keys = {(m.sla_id, m.indicator, m.period_start, m.period_end) for m in measurements}
-    replaced = len(keys & stored)
+        replaced_by_sla = {}
+        for _where, measurement in clashing:
+            replaced_by_sla.setdefault(measurement.sla, []).append(measurement)
+        for sla, replaced in replaced_by_sla.items():
+            record_event(
+                "measurements.replaced",
+                sla,
+                actor=acting_user,
+                payload={
+                    "source": source,
+                    "periods": [
+                        {
+                            "indicator": measurement.indicator,
+                            "period_start": measurement.period_start.isoformat(),
+                            "period_end": measurement.period_end.isoformat(),
+                        }
+                        for measurement in replaced[:100]
+                    ],
+                    "count": len(replaced),
+                },
+            )
     return RecordedMeasurements(
-        created=len(measurements) - replaced,
-        replaced=replaced,
+        created=len(measurements) - len(clashing),
+        replaced=len(clashing),
         objectives=len({(m.sla_id, m.indicator) for m in measurements}),
     )
 

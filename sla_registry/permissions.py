@@ -25,3 +25,10 @@ def may_edit_team(user, team):
     if approves_for.filter(Q(pk=team.pk) | Q(is_sla_committee=True)).exists():
         return True
     return Team.objects.filter(is_sla_committee=True, group__user=user).exists()
+
+
+def may_record_measurements(user, sla):
+    """What monitoring measured for an SLA is recorded by its provider team's members (and superusers)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.groups.filter(pk=sla.provider_team.group_id).exists()

@@ -23,7 +23,7 @@ from reviews.choices import OPEN_ACTION_STATUSES, ReviewStatus
 from reviews.figures import attach_figures, review_figures, reviews_with_figures_prefetched
 from reviews.metrics import METRICS, median_of, p90_of
 from reviews.models import ActionItem, PostIncidentReview
-from reviews.permissions import access_review, visible_reviews
+from reviews.permissions import access_review, visible_reviews, with_may_update
 from reviews.views.common import PAGE_SIZE, link_lines
 
 ANALYSIS = (
@@ -154,6 +154,7 @@ def action_item_list(request):
         )
         .order_by("overdue_first", F("due_date").asc(nulls_last=True), "pk")
     )
+    items = with_may_update(items, request.user)
     if filter_form.is_valid() and filter_form.cleaned_data.get("team"):
         items = items.filter(owner_team=filter_form.cleaned_data["team"])
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -243,6 +243,11 @@ class MeasurementSerializer(serializers.Serializer):
 
 class MeasurementBatchSerializer(serializers.Serializer):
     measurements = MeasurementSerializer(many=True, allow_empty=False, max_length=10_000)
+    replace = serializers.BooleanField(
+        default=False,
+        help_text="Replace periods already stored. Without it a period sent again is refused (400), naming it; "
+        "with it the replacement is recorded in the audit log.",
+    )
 
 
 class RecordedMeasurementsSerializer(serializers.Serializer):

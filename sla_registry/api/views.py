@@ -198,7 +198,10 @@ class AgreementViewSet(IdempotentPostMixin, GovernedDocumentViewSet):
     )
     @action(detail=True, methods=["post"])
     def measurements(self, request, *args, **kwargs):
-        """Monitoring pushes objective measurements; the same rules and messages as the CSV import."""
+        """Monitoring pushes objective measurements; the same rules and messages as the CSV import.
+
+        Only members of the SLA's provider team (or a token of theirs) may; a period already stored is
+        replaced only when the request says `replace: true`, and the replacement is audited."""
         sla = self.get_object()
         batch = MeasurementBatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
@@ -207,7 +210,12 @@ class AgreementViewSet(IdempotentPostMixin, GovernedDocumentViewSet):
             for index, row in enumerate(batch.validated_data["measurements"])
         ]
         try:
-            recorded = record_measurements(rows, source=f"api:{request.user.username}")
+            recorded = record_measurements(
+                rows,
+                source=f"api:{request.user.username}",
+                acting_user=request.user,
+                replace=batch.validated_data["replace"],
+            )
         except MeasurementsRejected as rejected:
             raise ValidationError({"measurements": [str(error) for error in rejected.errors]}) from rejected
         body = {"created": recorded.created, "replaced": recorded.replaced, "objectives": recorded.objectives}

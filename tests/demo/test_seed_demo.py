@@ -149,9 +149,7 @@ def test_every_write_is_recorded_against_the_admin_with_a_reason():
     admin = get_user_model().objects.get(username="admin")
     for model in (Team, Service, ServiceLevelAgreement, EscalationMatrix):
         # Besides change requests, the committee's periodic reviews write (demo.review_cycle).
-        rows = model.history.filter(history_change_request="").exclude(
-            history_change_reason__startswith="Reviewed, "
-        )
+        rows = model.history.filter(history_change_request="").exclude(history_change_reason__startswith="Reviewed, ")
         assert rows.exists()
         assert set(rows.values_list("history_user", "history_change_reason")) == {(admin.pk, "Demo data")}
     # The one demo change that went all the way was written by its last approver, naming the request.

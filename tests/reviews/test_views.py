@@ -372,6 +372,29 @@ def test_an_action_item_is_done_with_a_note_and_not_without(reader_client, revie
     assert item not in done.context["items"]
 
 
+def test_another_team_cannot_close_an_action_item(client, governed_sla, make_user, make_review):
+    """The attack: a Payments engineer closed Platform's action item, silencing its reminders."""
+    review = make_review(
+        [governed_sla.sla.service],
+        action_items=[ActionItem(title="Add a canary", owner_team=governed_sla.consumer)],
+    )
+    item = review.action_items.get()
+    client.force_login(make_user("payments.outsider", teams=[governed_sla.provider]))
+
+    listed = client.get(url("action_item_list"))
+    assert f'action="{url("action_item_done", item.pk)}"' not in listed.content.decode()
+    assert f"{governed_sla.consumer.name} closes it" in listed.content.decode()
+    assert client.post(url("action_item_done", item.pk), {"note": "Nothing to do"}).status_code == 403
+    item.refresh_from_db()
+    assert item.status == ActionStatus.OPEN
+
+    committee_member = make_user("committee.member", teams=[governed_sla.committee])
+    client.force_login(committee_member)
+    client.post(url("action_item_done", item.pk), {"note": "Agreed with Checkout: canary in place"})
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE
+
+
 # Metrics ---------------------------------------------------------------------------
 
 

@@ -69,8 +69,10 @@ def test_pages_are_paginated(api, make_team):
     assert api.get("/api/v1/teams/", {"page": 99}).status_code == 404
 
 
-def test_monitoring_pushes_measurements_like_the_csv_import(api, make_sla):
+def test_monitoring_pushes_measurements_like_the_csv_import(make_user, make_sla):
     sla = make_sla(title="Payments for Checkout")
+    api = APIClient()
+    api.force_authenticate(make_user("payments.monitor", teams=[sla.provider_team]))
     start = (timezone.now() - timedelta(days=1)).replace(microsecond=0)
     row = {
         "indicator": "Successful requests",
@@ -79,18 +81,36 @@ def test_monitoring_pushes_measurements_like_the_csv_import(api, make_sla):
         "good": 998,
         "total": 1000,
     }
-    answer = api.post(f"/api/v1/slas/{sla.reference}/measurements/", {"measurements": [row]}, format="json")
+    url = f"/api/v1/slas/{sla.reference}/measurements/"
+    answer = api.post(url, {"measurements": [row]}, format="json")
     assert answer.status_code == 201, answer.json()
     assert answer.json() == {"created": 1, "replaced": 0, "objectives": 1}
-    again = api.post(
-        f"/api/v1/slas/{sla.reference}/measurements/", {"measurements": [{**row, "good": 999}]}, format="json"
-    )
-    assert again.json()["replaced"] == 1
+    again = api.post(url, {"measurements": [{**row, "good": 999}]}, format="json")
+    assert again.status_code == 400 and "already has a measurement" in " ".join(again.json()["errors"]["measurements"])
+    assert Measurement.objects.get().good == 998
+    replaced = api.post(url, {"measurements": [{**row, "good": 999}], "replace": True}, format="json")
+    assert replaced.json()["replaced"] == 1
     assert Measurement.objects.get().good == 999
 
 
-def test_bad_measurements_are_rejected_whole_with_their_row_named(api, make_sla):
+def test_another_team_cannot_overwrite_an_sla_measurements(api, make_user, make_sla):
+    """The attack: an engineer of another team wrote good 0 of 1,000,000 over the provider's real day."""
+    sla = make_sla(title="Checkout for the shop")
+    provider = APIClient()
+    provider.force_authenticate(make_user("checkout.monitor", teams=[sla.provider_team]))
+    row = {"indicator": "Successful requests", "period_start": "2026-11-01", "period_end": "2026-11-02"}
+    url = f"/api/v1/slas/{sla.reference}/measurements/"
+    first = provider.post(url, {"measurements": [{**row, "good": 999_530, "total": 1_000_000}]}, format="json")
+    assert first.status_code == 201
+    attack = {"measurements": [{**row, "good": 0, "total": 1_000_000}], "replace": True}
+    answer = api.post(url, attack, format="json")  # api.reader belongs to no team
+    assert answer.status_code == 403
+    assert Measurement.objects.get().good == 999_530
+
+
+def test_bad_measurements_are_rejected_whole_with_their_row_named(api, make_sla, make_user):
     sla = make_sla()
+    api.force_authenticate(make_user("provider.monitor", teams=[sla.provider_team]))
     good_row = {"indicator": "Successful requests", "period_start": "2026-11-01", "period_end": "2026-11-02"}
     rows = [{**good_row, "good": 5, "total": 10}, {**good_row, "indicator": "Made up", "good": 11, "total": 10}]
     answer = api.post(f"/api/v1/slas/{sla.reference}/measurements/", {"measurements": rows}, format="json")

@@ -40,7 +40,7 @@ def row(sla, /, **changes):
 
 def rejected(rows):
     with pytest.raises(MeasurementsRejected) as caught:
-        record_measurements(numbered(rows), source="test")
+        record_measurements(numbered(rows), source="test", acting_user=None)
     assert Measurement.objects.count() == 0
     return [str(error) for error in caught.value.errors]
 
@@ -55,6 +55,7 @@ def test_valid_rows_are_written_with_their_source(sla):
             ]
         ),
         source="csv",
+        acting_user=None,
     )
 
     assert (recorded.created, recorded.replaced, recorded.objectives, recorded.total) == (3, 0, 2, 3)
@@ -80,6 +81,7 @@ def test_dates_mean_midnight_utc_and_offsets_are_converted(sla):
             ]
         ),
         source="api",
+        acting_user=None,
     )
     assert list(Measurement.objects.order_by("period_start").values_list("period_start", flat=True)) == [
         DAY,
@@ -89,7 +91,7 @@ def test_dates_mean_midnight_utc_and_offsets_are_converted(sla):
 
 
 def test_a_period_without_traffic_is_allowed(sla):
-    record_measurements(numbered([row(sla, good="0", total="0")]), source="test")
+    record_measurements(numbered([row(sla, good="0", total="0")]), source="test", acting_user=None)
     assert Measurement.objects.get().total == 0
 
 
@@ -159,22 +161,46 @@ def test_every_problem_is_reported_and_nothing_is_written(sla):
 
 
 def test_a_rejected_batch_leaves_what_was_stored_untouched(sla):
-    record_measurements(numbered([row(sla)]), source="first")
+    record_measurements(numbered([row(sla)]), source="first", acting_user=None)
     with pytest.raises(MeasurementsRejected):
-        record_measurements(numbered([row(sla, good="10"), row(sla, good="5", total="1")]), source="second")
+        record_measurements(
+            numbered([row(sla, good="10"), row(sla, good="5", total="1")]), source="second", acting_user=None
+        )
     assert Measurement.objects.values_list("good", "source").get() == (99_950, "first")
 
 
-def test_sending_a_period_again_replaces_it(sla):
-    record_measurements(numbered([row(sla)]), source="csv")
-    recorded = record_measurements(
-        numbered([row(sla, good="98000"), row(sla, period_start="2026-10-02", period_end="2026-10-03")]), source="api"
-    )
+def test_a_period_sent_again_is_refused_unless_replacing_and_a_replacement_is_audited(sla):
+    from audit.models import AuditEvent
+
+    record_measurements(numbered([row(sla)]), source="csv", acting_user=None)
+    again = list(numbered([row(sla, good="98000"), row(sla, period_start="2026-10-02", period_end="2026-10-03")]))
+    with pytest.raises(MeasurementsRejected) as refused:
+        record_measurements(again, source="api", acting_user=None)
+    assert [str(error) for error in refused.value.errors] == [
+        f"row 1: {sla.reference} “Checkout requests that succeed” already has a measurement for "
+        "2026-10-01 00:00 to 2026-10-02 00:00 UTC; send it with replace to replace the stored figures"
+    ]
+    assert Measurement.objects.values_list("good", "source").get() == (99_950, "csv")
+
+    recorded = record_measurements(again, source="api", acting_user=None, replace=True)
     assert (recorded.created, recorded.replaced) == (1, 1)
     assert list(Measurement.objects.order_by("period_start").values_list("good", "source")) == [
         (98_000, "api"),
         (99_950, "api"),
     ]
+    event = AuditEvent.objects.get(action="measurements.replaced")
+    assert (event.object_id, event.payload["count"], event.payload["source"]) == (str(sla.pk), 1, "api")
+
+
+def test_only_the_provider_team_records_an_sla_measurements(sla, make_user):
+    from core.exceptions import NotAllowed
+
+    outsider = make_user("checkout.engineer")
+    with pytest.raises(NotAllowed, match=f"Only members of the provider team record measurements of {sla.reference}"):
+        record_measurements(numbered([row(sla)]), source="api", acting_user=outsider)
+    assert not Measurement.objects.exists()
+    insider = make_user("provider.engineer", teams=[sla.provider_team])
+    assert record_measurements(numbered([row(sla)]), source="api", acting_user=insider).created == 1
 
 
 # The import command ----------------------------------------------------------
@@ -186,12 +212,17 @@ def write_csv(tmp_path, lines, *, name="measurements.csv", encoding="utf-8"):
     return path
 
 
-def run(path, capsys):
-    call_command("import_measurements", str(path))
+@pytest.fixture
+def importer(make_user, sla):
+    return make_user("provider.importer", teams=[sla.provider_team])
+
+
+def run(path, capsys, *options, user="provider.importer"):
+    call_command("import_measurements", str(path), "--user", user, *options)
     return capsys.readouterr()
 
 
-def test_the_import_reports_what_it_wrote_and_replaces_on_a_second_run(sla, tmp_path, capsys):
+def test_the_import_reports_what_it_wrote_and_replaces_on_a_second_run_only_when_asked(sla, importer, tmp_path, capsys):
     ref = sla.reference
     path = write_csv(
         tmp_path,
@@ -207,12 +238,15 @@ def test_the_import_reports_what_it_wrote_and_replaces_on_a_second_run(sla, tmp_
     assert out.strip() == f"Imported 3 measurements for 2 objectives from {path} (0 replaced)"
     assert Measurement.objects.filter(source="csv").count() == 3
 
-    out = run(path, capsys).out
+    with pytest.raises(CommandError, match="3 errors in"):
+        run(path, capsys)
+    assert "already has a measurement" in capsys.readouterr().err
+    out = run(path, capsys, "--replace").out
     assert out.strip() == f"Imported 3 measurements for 2 objectives from {path} (3 replaced)"
     assert Measurement.objects.count() == 3
 
 
-def test_a_file_with_errors_lists_them_by_line_exits_non_zero_and_writes_nothing(sla, tmp_path, capsys):
+def test_a_file_with_errors_lists_them_by_line_exits_non_zero_and_writes_nothing(sla, importer, tmp_path, capsys):
     ref = sla.reference
     good_line = f"{ref},Checkout requests that succeed,2026-10-01,2026-10-02,10,10"
     bad_lines = [
@@ -232,7 +266,7 @@ def test_a_file_with_errors_lists_them_by_line_exits_non_zero_and_writes_nothing
     assert Measurement.objects.count() == 0
 
 
-def test_missing_columns_are_named(sla, tmp_path, capsys):
+def test_missing_columns_are_named(sla, importer, tmp_path, capsys):
     path = write_csv(tmp_path, ["sla,indicator,start,end,good,total", f"{sla.reference},x,a,b,1,1"])
     with pytest.raises(CommandError) as caught:
         run(path, capsys)
@@ -242,7 +276,7 @@ def test_missing_columns_are_named(sla, tmp_path, capsys):
     )
 
 
-def test_a_file_that_is_not_utf8_is_refused(sla, tmp_path, capsys):
+def test_a_file_that_is_not_utf8_is_refused(sla, importer, tmp_path, capsys):
     path = write_csv(tmp_path, [HEADER, f"{sla.reference},Disponibilité,2026-10-01,2026-10-02,1,1"], encoding="latin-1")
     with pytest.raises(CommandError) as caught:
         run(path, capsys)
@@ -250,7 +284,7 @@ def test_a_file_that_is_not_utf8_is_refused(sla, tmp_path, capsys):
     assert "save it as CSV UTF-8" in str(caught.value)
 
 
-def test_an_empty_file_a_header_alone_and_a_missing_file_are_refused(tmp_path, capsys):
+def test_an_empty_file_a_header_alone_and_a_missing_file_are_refused(importer, tmp_path, capsys):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(CommandError, match="is empty; it needs the header sla,indicator,period_start"):
@@ -261,7 +295,7 @@ def test_an_empty_file_a_header_alone_and_a_missing_file_are_refused(tmp_path, c
         run(tmp_path / "absent.csv", capsys)
 
 
-def test_a_byte_order_mark_and_crlf_line_ends_are_read(sla, tmp_path, capsys):
+def test_a_byte_order_mark_and_crlf_line_ends_are_read(sla, importer, tmp_path, capsys):
     path = tmp_path / "excel.csv"
     path.write_bytes(
         (
@@ -272,7 +306,7 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_read(sla, tmp_path, capsys):
     assert Measurement.objects.values_list("good", "total").get() == (7, 8)
 
 
-def test_a_big_file_shows_progress(sla, tmp_path, capsys):
+def test_a_big_file_shows_progress(sla, importer, tmp_path, capsys):
     start = date(2000, 1, 1)
     lines = [HEADER]
     for offset in range(10_000):
@@ -282,3 +316,13 @@ def test_a_big_file_shows_progress(sla, tmp_path, capsys):
     assert "Read 10,000 rows…" in output.err
     assert "Imported 10000 measurements for 1 objective" in output.out
     assert Measurement.objects.count() == 10_000
+
+
+def test_the_import_refuses_a_user_outside_the_provider_team(sla, tmp_path, capsys, make_user):
+    make_user("checkout.engineer")
+    path = write_csv(tmp_path, [HEADER, f"{sla.reference},Checkout requests that succeed,2026-10-01,2026-10-02,1,1"])
+    with pytest.raises(CommandError, match="Only members of the provider team"):
+        run(path, capsys, user="checkout.engineer")
+    with pytest.raises(CommandError, match="There is no active user “nobody”"):
+        run(path, capsys, user="nobody")
+    assert not Measurement.objects.exists()

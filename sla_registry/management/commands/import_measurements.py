@@ -4,8 +4,10 @@ import csv
 from argparse import RawDescriptionHelpFormatter
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.exceptions import NotAllowed
 from sla_registry.measurements import COLUMNS, MeasurementsRejected, record_measurements
 
 ERRORS_SHOWN = 20
@@ -21,7 +23,9 @@ The file is UTF-8 text with this header, one row per objective and period:
 sla is the SLA's reference; indicator is one of its objectives, spelt as on the SLA page;
 period_start and period_end are ISO 8601 with a time zone (Z or +01:00), or dates meaning
 midnight UTC; good and total are whole numbers with 0 <= good <= total (a total of 0 is a
-period without traffic). A period already stored for the same SLA and indicator is replaced.
+period without traffic). A period already stored for the same SLA and indicator is refused
+unless --replace is given (then it is replaced, and the replacement is audited). --user names who
+imports: a member of each SLA's provider team.
 Every row is checked first: if any is wrong, the errors are listed (the first {ERRORS_SHOWN}) and
 nothing is written."""
 
@@ -39,13 +43,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", default="csv", help="Recorded with each measurement as where it came from (default: csv)."
         )
+        parser.add_argument(
+            "--user", required=True, help="Who imports: a member of the provider team of every SLA in the file."
+        )
+        parser.add_argument(
+            "--replace", action="store_true", help="Replace periods already stored (audited) instead of refusing."
+        )
 
-    def handle(self, *args, file, source, verbosity, **options):
+    def handle(self, *args, file, source, user, replace, verbosity, **options):
+        acting_user = get_user_model().objects.filter(username=user, is_active=True).first()
+        if acting_user is None:
+            raise CommandError(f"There is no active user “{user}”.")
         rows = self.read_rows(Path(file), verbosity)
         if not rows:
             raise CommandError(f"{file} has a header but no rows: nothing to import.")
         try:
-            recorded = record_measurements(rows, source=source)
+            recorded = record_measurements(rows, source=source, acting_user=acting_user, replace=replace)
+        except NotAllowed as refused:
+            raise CommandError(str(refused)) from None
         except MeasurementsRejected as rejected:
             for error in rejected.errors[:ERRORS_SHOWN]:
                 self.stderr.write(str(error))
