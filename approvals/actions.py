@@ -40,6 +40,12 @@ def _webhook_data(change_request, **fields):
     }
 
 
+def _restriction(change_request):
+    """What outbound messages about this request may say to whom (its kind decides; None: everything)."""
+    link = _portal_link(change_request.get_absolute_url())
+    return change_request.governed_kind.restriction(change_request, link=link)
+
+
 def _locked(change_request):
     """Lock the request's document, then the request, and return the request fresh.
 
@@ -230,6 +236,7 @@ def submit_change_request(change_request, *, acting_user):
         ),
         teams=list(required),
         data=_webhook_data(change_request, required_teams=sorted(str(team) for team in required)),
+        restriction=_restriction(change_request),
     )
     return change_request
 
@@ -283,6 +290,7 @@ def decide_change_request(change_request, team, *, verdict, comment="", acting_u
         users=[change_request.author],
         concerned_teams=[team],
         data=_webhook_data(change_request, team=str(team), verdict=verb, comment=comment.strip()),
+        restriction=_restriction(change_request),
     )
     if verdict == Verdict.REJECT:
         change_request.state = ChangeState.REJECTED
@@ -395,6 +403,7 @@ def _apply(change_request, *, acting_user):
         teams=required_teams,
         users=[change_request.author],
         data=_webhook_data(change_request, version=version.number, content_hash=version.content_hash),
+        restriction=_restriction(change_request),
     )
     siblings = ChangeRequest.objects.filter(document_kind=kind.key, document_id=document.pk, state__in=OPEN_STATES)
     behind = Q(base_version__lt=version.number) | Q(base_version__isnull=True)
@@ -421,6 +430,7 @@ def _mark_stale(change_request, *, acting_user, current_version):
         ),
         users=[change_request.author],
         data=_webhook_data(change_request, base_version=change_request.base_version, current_version=current_version),
+        restriction=_restriction(change_request),
     )
     return change_request
 
@@ -471,6 +481,7 @@ def reschedule_change_request(change_request, *, effective_at, effective_with=""
             body=f"{effective_with or 'Rescheduled'}.\n\n{_portal_link(change_request.get_absolute_url())}",
             users=[change_request.author],
             data=_webhook_data(change_request, effective_at=effective_at, effective_with=effective_with),
+            restriction=_restriction(change_request),
         )
     return change_request
 

@@ -66,6 +66,11 @@ class GovernedKind:
         version is the one its publication request applies."""
         return True
 
+    def restriction(self, change_request, link=""):
+        """For outbound messages about this request: a notifications Restriction when its document is
+        restricted (readers get the text, others are told only that something waits), or None."""
+        return None
+
     def filter_visible(self, change_requests, user):
         """Change requests of this kind that `user` may see (a kind with restricted documents narrows it)."""
         return change_requests

@@ -20,6 +20,7 @@ from notifications.models import ReminderSent
 from notifications.outbox import notify
 from reviews.choices import OPEN_ACTION_STATUSES
 from reviews.models import ActionItem
+from reviews.permissions import review_restriction
 from sla_registry.review_cycle import documents_due
 
 REVIEW_DUE = "review_due"
@@ -48,6 +49,7 @@ class Reminder:
     teams: list = field(default_factory=list)
     users: list = field(default_factory=list)
     data: dict = field(default_factory=dict)  # structured fields for webhook receivers
+    restriction: object = None  # a notifications Restriction when the source is restricted (a review)
 
     def __str__(self):
         return f"{self.subject} → {self.recipient_label}"
@@ -110,6 +112,9 @@ def action_item_reminders(now):
         common = {"category": ACTION_ITEM_OVERDUE, "subject_key": f"action-item-overdue:{item.pk}"}
         common.update(event="action_item.overdue", subject=subject, body=body)
         data = {"review": item.review.reference, "action_item": item.pk, "title": item.title, "due": item.due_date}
+        common["restriction"] = review_restriction(
+            item.review, about="An overdue action item", link=_link(item.get_absolute_url())
+        )
         reminders.append(
             Reminder(
                 recipient_key=f"team:{item.owner_team.slug}",
@@ -165,6 +170,7 @@ def _send_once(reminder, day):
             teams=reminder.teams,
             users=reminder.users,
             data=reminder.data,
+            restriction=reminder.restriction,
             # The assignee's copy is the same event as the team's: webhooks hear it once, with the team's.
             webhooks=bool(reminder.teams),
         )

@@ -8,11 +8,19 @@ lost when the worker or the mail server is down.
 The same call fans the event out to webhooks: one WebhookDelivery per matching
 active subscription (every global one, and those of the teams concerned),
 written in the same transaction, delivered by notifications.webhooks.
+
+Every message obeys visibility through one filter: an event about something
+restricted carries a `Restriction` (made by the app that owns the rule, e.g.
+reviews), and each recipient, email address or webhook subscription, gets the
+full text only if it may read the source; everyone else gets the restriction's
+words, which hold none of it. Webhook payloads say `restricted: true` or `false`.
 """
 
 import json
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,11 +42,37 @@ def backoff(attempts):
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def recipients_of(*, teams=(), users=()):
-    """Addresses for teams (their shared inbox) and people, without duplicates."""
-    addresses = [team.email for team in teams if getattr(team, "email", "")]
-    addresses += [user.email for user in users if getattr(user, "email", "")]
-    return sorted(set(addresses))
+@dataclass(frozen=True)
+class Restriction:
+    """An event about something not everyone may read: who may, and what the others are told instead.
+
+    `may_read_team(team)` and `may_read_user(user)` apply the owning app's rule (the same as its pages);
+    `subject` and `body` hold none of the source's text, only that there is something to open in the
+    portal; `data` is what a webhook payload may carry for a reader who may not read it (references).
+    """
+
+    may_read_team: Callable
+    may_read_user: Callable
+    subject: str
+    body: str
+    data: dict = field(default_factory=dict)
+
+
+def recipients_of(*, teams=(), users=(), restriction=None):
+    """{address: whether it gets the full text} for teams (their shared inbox) and people.
+
+    An address reached both as a reader and as a non-reader gets the redacted words.
+    """
+    addresses = {}
+    for holder, may_read in (
+        *((team, restriction.may_read_team if restriction else None) for team in teams),
+        *((user, restriction.may_read_user if restriction else None) for user in users),
+    ):
+        address = getattr(holder, "email", "")
+        if address:
+            full = may_read is None or bool(may_read(holder))
+            addresses[address] = addresses.get(address, True) and full
+    return dict(sorted(addresses.items()))
 
 
 def notify(
@@ -52,6 +86,7 @@ def notify(
     data=None,
     concerned_teams=(),
     webhooks=True,
+    restriction=None,
 ):
     """Write one outbox row per recipient and one webhook delivery per matching subscription; deliver after commit.
 
@@ -60,12 +95,19 @@ def notify(
     "restricted": True only the concerned teams' subscriptions hear it, never a
     global one); `concerned_teams` are teams whose webhooks hear the event
     although they are not emailed; `webhooks=False` keeps it off webhooks (the
-    message saying a webhook is failing must not be sent to that webhook).
+    message saying a webhook is failing must not be sent to that webhook). `restriction`
+    (a Restriction) marks an event about something restricted: see the module's docstring.
     """
     now = timezone.now()
     rows = [
-        Notification(event=event, recipient=address, subject=subject[:200], body=body, next_attempt_at=now)
-        for address in recipients_of(teams=teams, users=users)
+        Notification(
+            event=event,
+            recipient=address,
+            subject=(subject if full else restriction.subject)[:200],
+            body=body if full else restriction.body,
+            next_attempt_at=now,
+        )
+        for address, full in recipients_of(teams=teams, users=users, restriction=restriction).items()
     ]
     Notification.objects.bulk_create(rows)
     deliveries = []
@@ -78,6 +120,7 @@ def notify(
             data=data or {},
             teams=[*teams, *concerned_teams],
             now=now,
+            restriction=restriction,
         )
     if rows or deliveries:
         transaction.on_commit(request_delivery)
@@ -102,26 +145,31 @@ def _first_portal_link(body):
     return found.group(0) if found else ""
 
 
-def _fan_out(event, *, subject, body, link, data, teams, now):
+def _fan_out(event, *, subject, body, link, data, teams, now, restriction=None):
     clashes = set(PAYLOAD_FIELDS) & set(data)
     if clashes:
         raise ValueError(f"Webhook data may not replace {', '.join(sorted(clashes))}.")
     team_ids = {team.pk for team in teams}
-    restricted = bool(data.get("restricted"))
-    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    restricted = restriction is not None or bool(data.get("restricted"))
+    data = json.loads(json.dumps({**data, "restricted": restricted}, cls=DjangoJSONEncoder))
+    # A restricted event reaches only the concerned teams' subscriptions, never a global one.
     audience = Q(team_id__in=team_ids) if restricted else Q(team__isnull=True) | Q(team_id__in=team_ids)
+    link = link if link is not None else _first_portal_link(body)
+    shown = {**data, "subject": subject, "body": body}
+    if restriction is not None:
+        redacted = {**restriction.data, "restricted": True, "subject": restriction.subject, "body": restriction.body}
+        redacted = json.loads(json.dumps(redacted, cls=DjangoJSONEncoder))
     deliveries = []
-    for subscription in WebhookSubscription.objects.filter(audience, active=True).order_by("pk"):
+    for subscription in WebhookSubscription.objects.filter(audience, active=True).select_related("team").order_by("pk"):
+        full = restriction is None or (subscription.team is not None and restriction.may_read_team(subscription.team))
         for webhook_event in webhook_events_for(event, data):
             if not subscription.wants(webhook_event):
                 continue
             payload = {
-                **data,
+                **(shown if full else redacted),
                 "event": webhook_event,
                 "occurred_at": now.isoformat(),
-                "subject": subject,
-                "body": body,
-                "link": link if link is not None else _first_portal_link(body),
+                "link": link,
                 "teams": sorted({getattr(team, "slug", str(team)) for team in teams}),
             }
             deliveries.append(

@@ -1,8 +1,8 @@
 """Who may manage which webhooks.
 
 A team's approvers manage its webhooks (they already speak for the team); global
-webhooks, which hear every team's events, are managed by superusers and members
-or approvers of the SLA committee.
+webhooks, which hear every team's events, are managed by staff and members or
+approvers of the SLA committee.
 """
 
 from django.db.models import Q
@@ -14,10 +14,12 @@ from notifications.models import WebhookSubscription
 
 
 def may_manage_global_webhooks(user):
-    """Superusers, and members or approvers of the SLA committee; read once per request."""
+    """Staff (superusers included), and members or approvers of the SLA committee; read once per request.
+
+    A global webhook hears every team's events, so no team's approver makes one."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_superuser:
+    if user.is_superuser or user.is_staff:
         return True
     if not hasattr(user, "_may_manage_global_webhooks"):
         committee = _team_model().objects.filter(is_sla_committee=True)

@@ -98,6 +98,15 @@ class ReviewKind(GovernedKind):
             return change_requests
         return change_requests.exclude(document_kind=self.key, document_id__in=hidden_reviews(user).values("pk"))
 
+    def restriction(self, change_request, link=""):
+        """Messages about a request to a restricted review tell non-readers only that it waits."""
+        from reviews.permissions import review_restriction
+
+        review = PostIncidentReview.objects.filter(pk=change_request.document_id).first()
+        if review is None:
+            return None
+        return review_restriction(review, about=f"Change request {change_request.reference}", link=link)
+
     def retired(self, data):
         raise InvalidTransition("A post-incident review is never retired; amend it instead.")
 

@@ -153,3 +153,25 @@ def with_may_update(items, user):
     """`items` annotated with may_update (whether `user` may mark each done), in the same query."""
     allowed = ActionItem.objects.filter(action_item_updaters_condition(user), pk=OuterRef("pk"))
     return items.annotate(may_update=Exists(allowed))
+
+
+def review_restriction(review, *, about, link=""):
+    """The Restriction for an outbound message whose source is `review` (None when it is not restricted).
+
+    Readers are decided as the pages decide: a team that sees the review (teams_that_see), a person who
+    may open it (visible_reviews). Everyone else is told only that `about` ("An overdue action item")
+    waits in the portal, with no title or text of the review.
+    """
+    from notifications.outbox import Restriction
+
+    if not review.is_restricted:
+        return None
+    readers = set(teams_that_see(review).values_list("pk", flat=True))
+    words = f"{about} of a restricted review needs you: open the portal to read it."
+    return Restriction(
+        may_read_team=lambda team: team.pk in readers,
+        may_read_user=lambda user: visible_reviews(user).filter(pk=review.pk).exists(),
+        subject=f"{about} of a restricted review",
+        body=f"{words}\n\n{link}".strip(),
+        data={"review": review.reference},
+    )

@@ -85,6 +85,15 @@ def test_committee_members_manage_global_webhooks(client, make_user, teams, hook
     assert client.get(detail(hooks["global"])).status_code == 200
 
 
+def test_staff_may_make_a_global_webhook_and_a_team_approver_may_not(client, make_user, teams):
+    staff = make_user("portal.staff", is_staff=True)
+    form = client_for(client, staff).get(reverse("notifications:webhook_create")).content.decode()
+    assert "Global: every team" in form
+    approver = make_user("checkout.approver", approver_for=[teams["checkout"]])
+    form = client_for(client, approver).get(reverse("notifications:webhook_create")).content.decode()
+    assert "Global: every team" not in form
+
+
 def test_creating_a_webhook_shows_its_secret_once(client, make_user, teams):
     client = client_for(client, make_user("payments.approver", approver_for=[teams["payments"]]))
     form = client.get(reverse("notifications:webhook_create")).content.decode()
