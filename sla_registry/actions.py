@@ -51,41 +51,58 @@ def save_registry_object(instance, *, acting_user, reason, many_to_many=None):
 GOVERNED_TEAM_FIELDS = {"kind": "Team kind", "is_sla_committee": "The SLA committee flag"}
 
 
-def check_team_rules(team):
+# How escalations reach a team: every matrix that pages it depends on them, so changes are audited.
+TEAM_CONTACT_FIELDS = ("pager_handle", "email", "chat_channel", "primary_channel", "fallback_channel")
+
+
+def check_team_rules(team, stored=None):
     """Refuse an edit that changes a team's kind or committee flag (the model refuses a second committee).
 
     They decide who must approve every change and who reads restricted reviews, so an edit of a team
-    (its page, the admin, the API) never changes them, whoever makes it.
+    (its page, the admin, the API) never changes them, whoever makes it. `stored`: the team's saved values.
     """
-    if team.pk is not None:
+    if team.pk is None:
+        return
+    if stored is None:
         stored = Team.objects.filter(pk=team.pk).values(*GOVERNED_TEAM_FIELDS).first() or {}
-        changed = {
-            name: label
-            for name, label in GOVERNED_TEAM_FIELDS.items()
-            if stored.get(name, getattr(team, name)) != getattr(team, name)
-        }
-        if changed:
-            raise ValidationError(
-                {
-                    name: f"{label} decides who approves and who reads restricted reviews: "
-                    "no edit of a team changes it."
-                    for name, label in changed.items()
-                }
-            )
+    changed = {
+        name: label
+        for name, label in GOVERNED_TEAM_FIELDS.items()
+        if stored.get(name, getattr(team, name)) != getattr(team, name)
+    }
+    if changed:
+        raise ValidationError(
+            {
+                name: f"{label} decides who approves and who reads restricted reviews: no edit of a team changes it."
+                for name, label in changed.items()
+            }
+        )
 
 
 @transaction.atomic
 def save_team(team, *, acting_user, reason):
-    """Create or update a team; a new team gets its own member group. Its kind and committee flag stay."""
-    check_team_rules(team)
+    """Create or update a team; a new team gets its own member group. Its kind and committee flag stay;
+    a change of its contacts is recorded in the audit log (team.contacts_changed)."""
+    stored = None
+    if team.pk is not None:
+        stored = Team.objects.filter(pk=team.pk).values(*GOVERNED_TEAM_FIELDS, *TEAM_CONTACT_FIELDS).first()
+    check_team_rules(team, stored)
     if team.group_id is None:
         team.group, _ = Group.objects.get_or_create(name=f"team:{team.slug}")
     try:
-        return save_registry_object(team, acting_user=acting_user, reason=reason)
+        team = save_registry_object(team, acting_user=acting_user, reason=reason)
     except ValidationError:
         if team.pk is None:
             transaction.set_rollback(True)
         raise
+    contacts = {
+        name: [stored[name], getattr(team, name)]
+        for name in TEAM_CONTACT_FIELDS
+        if stored is not None and stored[name] != getattr(team, name)
+    }
+    if contacts:
+        record_event("team.contacts_changed", team, actor=acting_user, payload={"changes": contacts, "reason": reason})
+    return team
 
 
 def _is_member(team, user):

@@ -1,10 +1,10 @@
 """Every outbound message about a restricted review obeys the same rule as its pages.
 
-One review restricted to Security and Payments (which owns the affected service, so must be named). Its
-action items are owned by Security (a reader) and by Platform (not a reader, whose engineer is the
-assignee); its publication request goes to Payments and the committee. Every email and webhook delivery that the reminders and the
-publication request send is checked, recipient by recipient: a reader gets the text, anyone else gets a
-message that holds no title or text of the review.
+One review restricted to Security and Payments (which owns the affected service, so must be named).
+Its action items are owned by Security (a reader) and by Platform (not a reader, whose engineer is
+the assignee); its publication request goes to Payments and the committee. Every email and webhook
+delivery that the reminders and the publication request send is checked, recipient by recipient:
+a reader gets the text, anyone else gets a message that holds no title or text of the review.
 """
 
 from datetime import timedelta

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from sla_registry import actions
 from sla_registry.choices import AgreementStatus, Channel, ServiceTier, TeamKind
 from sla_registry.models import (
@@ -743,6 +744,15 @@ def test_a_team_approver_cannot_take_the_committee_power_or_edit_another_team(cl
     assert hijack.status_code == 403
     security.refresh_from_db()
     assert security.email == "security@example.com"
+
+    client.force_login(make_user("security.approver", approver_for=[security]))
+    moved = client.post(
+        url("team_update", "security"),
+        {**TEAM_FORM, "name": "Security", "slug": "security", "email": "security-oncall@example.com", "reason": "Rota"},
+    )
+    assert moved.status_code == 302
+    event = AuditEvent.objects.filter(action="team.contacts_changed", object_id=str(security.pk)).get()
+    assert event.payload["changes"]["email"] == ["security@example.com", "security-oncall@example.com"]
 
 
 def test_the_team_rules_are_refused_by_the_action_whoever_asks(make_team, admin_actor):
