@@ -222,6 +222,11 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 # Calendar feeds are fetched from outside; internal addresses only in development (or when set).
 RELEASES_FEEDS_MAY_BE_INTERNAL = env_bool("RELEASES_FEEDS_MAY_BE_INTERNAL", DEBUG)
+# Bounds on expanding recurring calendar events (a 250-byte RRULE must not take a worker down): steps of one
+# event's rule before the import window ends, occurrences of one event and of one file within the window.
+CALENDAR_MAX_RECURRENCE_STEPS = int(os.environ.get("CALENDAR_MAX_RECURRENCE_STEPS", "200000"))
+CALENDAR_MAX_OCCURRENCES_PER_EVENT = int(os.environ.get("CALENDAR_MAX_OCCURRENCES_PER_EVENT", "2000"))
+CALENDAR_MAX_OCCURRENCES_PER_FILE = int(os.environ.get("CALENDAR_MAX_OCCURRENCES_PER_FILE", "50000"))
 
 # Background work (notification delivery, scheduled applies) runs in
 # `manage.py db_worker`, reading tasks from the database: no extra service.

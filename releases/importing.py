@@ -249,21 +249,104 @@ class _FloatingTimeWalker(x_wr_timezone.CalendarWalker):
         return value.replace(tzinfo=self.zone) if value.tzinfo is None else value
 
 
+# Seconds per step of each recurrence frequency (a month and a year at their shortest).
+FREQUENCY_SECONDS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,
+    "YEARLY": 365 * 86400,
+}
+# BY* parts that can multiply the occurrences of one step (BYSETPOS only selects among them).
+EXPANDING_PARTS = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH")
+
+
+def expansion_limits():
+    """(steps before the window ends, occurrences in the window per event, occurrences per file): settings."""
+    return (
+        settings.CALENDAR_MAX_RECURRENCE_STEPS,
+        settings.CALENDAR_MAX_OCCURRENCES_PER_EVENT,
+        settings.CALENDAR_MAX_OCCURRENCES_PER_FILE,
+    )
+
+
+def _steps_until(event, window_end):
+    """An upper bound of the occurrences a recurring event's rules make from its start to `window_end`.
+
+    Computed from the rule alone, before anything is expanded: a rule that repeats every second since 1970
+    is refused without stepping through it.
+    """
+    start = event.get("DTSTART")
+    bound = len(event.get("RDATE", [])) if isinstance(event.get("RDATE"), list) else int("RDATE" in event)
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        frequency = (rule.get("FREQ") or ["DAILY"])[0]
+        interval = max(int((rule.get("INTERVAL") or [1])[0]), 1)
+        end = window_end
+        until = (rule.get("UNTIL") or [None])[0]
+        if isinstance(until, datetime):
+            end = min(end, until if until.tzinfo else until.replace(tzinfo=UTC))
+        begin = start.dt if start is not None else window_end
+        if not isinstance(begin, datetime):
+            begin = datetime.combine(begin, datetime.min.time(), tzinfo=UTC)
+        elif begin.tzinfo is None:
+            begin = begin.replace(tzinfo=UTC)
+        span = max((end - begin).total_seconds(), 0)
+        steps = span // (FREQUENCY_SECONDS.get(str(frequency).upper(), 86400) * interval) + 1
+        for part in EXPANDING_PARTS:
+            steps *= max(len(rule.get(part) or []), 1)
+        count = (rule.get("COUNT") or [None])[0]
+        bound += min(steps, int(count)) if count is not None else steps
+    return int(bound)
+
+
 def _expand(series, window_start, window_end):
-    """The occurrences of the recurring events within the window, overrides and exclusions applied."""
-    if not series:
-        return []
-    try:
-        return recurring_ical_events.of(_calendar_of(series)).between(window_start, window_end)
-    except Exception:  # the library raises many kinds of error; expand series by series to name the one at fault
-        pass
+    """The occurrences of the recurring events within the window, overrides and exclusions applied.
+
+    Bounded before and during expansion (expansion_limits): a rule that would step past
+    CALENDAR_MAX_RECURRENCE_STEPS before the window ends is refused unexpanded; an event with more than
+    CALENDAR_MAX_OCCURRENCES_PER_EVENT occurrences in the window, or a file with more than
+    CALENDAR_MAX_OCCURRENCES_PER_FILE, is refused naming the event and the cap. Occurrences are read one
+    at a time, so memory stays bounded by the caps.
+    """
+    max_steps, per_event, per_file = expansion_limits()
     by_uid = {}
     for event in series:
         by_uid.setdefault(_uid(event), []).append(event)
     occurrences = []
     for events in by_uid.values():
+        for event in events:
+            steps = _steps_until(event, window_end)
+            if steps > max_steps:
+                raise ImportProblem(
+                    f"{_label(event)}: its recurrence repeats up to {steps:,} times before the import window ends; "
+                    f"the portal expands at most {max_steps:,} steps of one event (CALENDAR_MAX_RECURRENCE_STEPS)."
+                )
+        found = 0
         try:
-            occurrences.extend(recurring_ical_events.of(_calendar_of(events)).between(window_start, window_end))
+            for occurrence in recurring_ical_events.of(_calendar_of(events)).after(window_start):
+                starts = occurrence["DTSTART"].dt
+                if not isinstance(starts, datetime):
+                    starts = datetime.combine(starts, datetime.min.time(), tzinfo=window_end.tzinfo)
+                if starts > window_end:
+                    break
+                found += 1
+                if found > per_event:
+                    raise ImportProblem(
+                        f"{_label(events[0])}: more than {per_event:,} occurrences within the import window; "
+                        f"the portal imports at most {per_event:,} per event (CALENDAR_MAX_OCCURRENCES_PER_EVENT)."
+                    )
+                occurrences.append(occurrence)
+                if len(occurrences) > per_file:
+                    raise ImportProblem(
+                        f"The file has more than {per_file:,} occurrences within the import window (the last read "
+                        f"is of {_label(events[0])}); the portal imports at most {per_file:,} per file "
+                        "(CALENDAR_MAX_OCCURRENCES_PER_FILE)."
+                    )
+        except ImportProblem:
+            raise
         except Exception as error:  # the library raises many kinds of error for a rule it cannot expand
             raise ImportProblem(
                 f"{_label(events[0])}: its recurrence (RRULE/RDATE/EXDATE) cannot be expanded: {_shorten(error)}"

@@ -548,3 +548,45 @@ def test_imported_releases_are_searchable_at_once(make_calendar, london, admin_a
     release = Release.objects.filter(calendar=calendar).order_by("pk").first()
     hits = search(release.title, user=admin_actor).hits
     assert release.get_absolute_url() in [hit.document.url for hit in hits]
+
+
+# Small files that would expand without end ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "refusal"),
+    [
+        # Every minute since 1970: refused from the rule alone, before a single step is taken.
+        ("DTSTART:19700101T000000Z\r\nRRULE:FREQ=MINUTELY", "before the import window ends"),
+        # Ten million seconds from the window's start: bounded by the rule as well.
+        ("DTSTART:20261129T000000Z\r\nRRULE:FREQ=SECONDLY;COUNT=10000000", "CALENDAR_MAX_RECURRENCE_STEPS"),
+        # Daily, but every hour and minute of the day: as many occurrences as a minutely rule.
+        (
+            "DTSTART:20261101T000000Z\r\nRRULE:FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,"
+            "21,22,23;BYMINUTE=0,5,10,15,20,25,30,35,40,45,50,55",
+            "CALENDAR_MAX_OCCURRENCES_PER_EVENT",
+        ),
+    ],
+)
+def test_a_tiny_calendar_that_would_expand_without_end_is_refused_naming_the_event_and_the_cap(
+    make_calendar, london, rule, refusal
+):
+    calendar = make_calendar("Trains", team=london)
+    data = vcalendar(f"UID:boom@example.com\r\nSUMMARY:Boom\r\n{rule}\r\nDTEND:20300101T000100Z")
+    assert len(data) < 400
+    before = snapshot(calendar)
+
+    sync = run_import(calendar, data)
+
+    assert "Boom" in sync.error and refusal in sync.error
+    assert snapshot(calendar) == before
+
+
+def test_the_occurrence_caps_are_settings(make_calendar, london, settings):
+    settings.CALENDAR_MAX_OCCURRENCES_PER_EVENT = 3
+    calendar = make_calendar("Trains", team=london)
+    weekly = "UID:train@example.com\r\nSUMMARY:Release train\r\nDTSTART:20261201T090000Z\r\nDTEND:20261201T100000Z"
+    sync = run_import(calendar, vcalendar(f"{weekly}\r\nRRULE:FREQ=WEEKLY;COUNT=3"))
+    assert (sync.error, sync.added) == ("", 3)
+    sync = run_import(calendar, vcalendar(f"{weekly}\r\nRRULE:FREQ=WEEKLY;COUNT=4"))
+    assert "more than 3 occurrences" in sync.error and "Release train" in sync.error
