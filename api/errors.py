@@ -5,12 +5,14 @@ actions without catching anything: a refused transition is 409, an actor who may
 not do it 403, invalid data 400 with field-level messages.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from api.parsers import too_large
 from core.exceptions import InvalidTransition, NotAllowed
 
 
@@ -27,6 +29,8 @@ def _django_validation_detail(error):
 
 
 def exception_handler(error, context):
+    if isinstance(error, RequestDataTooBig):
+        error = too_large()
     if isinstance(error, DjangoValidationError):
         errors = _django_validation_detail(error)
         summary = " ".join(message for messages in errors.values() for message in messages)

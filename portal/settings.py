@@ -250,7 +250,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# A request body is read up to DATA_UPLOAD_MAX_MEMORY_SIZE (Django's, 2.5 MB by default) and the API's JSON
+# nested at most API_MAX_JSON_DEPTH deep (api.parsers); past either the API answers 413 or 400 as JSON.
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "64"))
 KNOX_TOKEN_MODEL = "api.ApiToken"
 # knox's own migrations create its default token table even when the model is swapped
 # for ours, leaving a table no model owns (PostgreSQL then refuses to truncate users
