@@ -53,8 +53,6 @@ import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -63,6 +61,7 @@ from django.db.models import Exists, F, Min, OuterRef
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
+from core import outbound
 from core.outbound import internal_address_of
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.outbox import backoff, notify
@@ -120,16 +119,6 @@ class WebhookRefused(ValueError):
     """The portal will not send to this address (an internal host, or not http/https)."""
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer like any non-2xx: following it could send the event somewhere unintended."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def may_send_to_internal_hosts():
     return getattr(settings, "WEBHOOKS_MAY_BE_INTERNAL", settings.DEBUG)
 
@@ -154,23 +143,33 @@ def check_url(url):
 
 
 def post(url, body, headers, *, timeout=TIMEOUT_SECONDS):
-    """POST `body` and return the status code of a 2xx answer; raise HTTPError for any other answer."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    with _opener.open(request, timeout=timeout) as response:
-        response.read(ERROR_EXCERPT_BYTES)
-        return response.status
+    """POST `body` through core.outbound (no redirects followed: one is an answer like any non-2xx).
+
+    Returns the Answer; OutboundRefused, TimeoutError or OSError when nothing was answered.
+    """
+    return outbound.request(
+        "POST",
+        url,
+        body=body,
+        headers=headers,
+        allow_internal=may_send_to_internal_hosts(),
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        total_timeout=timeout * 2,
+        max_bytes=ERROR_EXCERPT_BYTES,
+        truncate=True,
+    )
+
+
+def _describe_answer(answer):
+    excerpt = answer.body.decode("utf-8", "replace").strip()
+    text = f"HTTP {answer.status} {answer.reason}"
+    return f"{text}: {excerpt}" if excerpt else text
 
 
 def _describe(error):
-    if isinstance(error, urllib.error.HTTPError):
-        try:
-            excerpt = error.read(ERROR_EXCERPT_BYTES).decode("utf-8", "replace").strip()
-        except Exception:
-            excerpt = ""
-        text = f"HTTP {error.code} {error.reason}"
-        return f"{text}: {excerpt}" if excerpt else text
-    if isinstance(error, urllib.error.URLError):
-        error = error.reason
+    if isinstance(error, outbound.OutboundRefused):
+        return f"Refused: {error}"
     if isinstance(error, TimeoutError):
         return f"Timed out after {TIMEOUT_SECONDS} s"
     if isinstance(error, OSError) and error.strerror:
@@ -251,18 +250,16 @@ def _send(delivery):
     body = payload_bytes(delivery.payload)
     timestamp = int(timezone.now().timestamp())
     headers = signed_headers(delivery, body, secret=subscription.secret, timestamp=timestamp)
-    status_code = None
     try:
         check_url(subscription.url)
-        status_code = post(subscription.url, body, headers)
-    except urllib.error.HTTPError as error:
-        status_code = error.code
-        _record_failure(delivery, status_code=status_code, error=_describe(error))
-        return False
+        answer = post(subscription.url, body, headers)
     except (OSError, http.client.HTTPException, ValueError) as error:
         _record_failure(delivery, status_code=None, error=_describe(error))
         return False
-    _record_success(delivery, status_code=status_code)
+    if not 200 <= answer.status < 300:
+        _record_failure(delivery, status_code=answer.status, error=_describe_answer(answer))
+        return False
+    _record_success(delivery, status_code=answer.status)
     return True
 
 

@@ -34,10 +34,7 @@ import hashlib
 import http.client
 import json
 import logging
-import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -54,7 +51,7 @@ from django.utils import timezone
 from icalendar.prop import vBroken
 
 from approvals.exceptions import NotAllowed
-from core.outbound import internal_address_of
+from core import outbound
 from releases.choices import ReleaseKind, ReleaseRisk, ReleaseStatus, RuleField, SyncSource
 from releases.models import Calendar, CalendarSync, Release, ReleaseChange
 from releases.scheduling import follow_releases
@@ -64,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 FEED_TIMEOUT = 15  # seconds
 FEED_SIZE_LIMIT = 20 * 1024 * 1024  # bytes
+MAX_FEED_REDIRECTS = 3
 CHANGES_KEPT = 100  # CalendarSync.changes lists the first changes only
 BATCH_SIZE = 1000
 # A floating time near the window's edge may be expanded on either side of it, so
@@ -719,7 +717,12 @@ def _chunks(items, size=BATCH_SIZE):
 
 
 def fetch_feed(url, *, timeout=FEED_TIMEOUT, max_bytes=FEED_SIZE_LIMIT):
-    """The body of an http(s):// or webcal:// feed, at most `max_bytes` long; FeedError if it cannot be had."""
+    """The body of an http(s):// or webcal:// feed, at most `max_bytes` long; FeedError if it cannot be had.
+
+    Fetched through core.outbound: resolved once and refused when any address is internal (unless
+    RELEASES_FEEDS_MAY_BE_INTERNAL, for development and for tests that serve feeds on 127.0.0.1), at most
+    MAX_FEED_REDIRECTS redirects, each checked the same way.
+    """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme == "webcal":
@@ -727,53 +730,31 @@ def fetch_feed(url, *, timeout=FEED_TIMEOUT, max_bytes=FEED_SIZE_LIMIT):
     elif scheme not in ("http", "https"):
         raise FeedError(f"Could not fetch {url}: only http://, https:// and webcal:// feeds can be synced.")
     address = urlunsplit(parts)
-    _refuse_internal_host(parts.hostname or "", address)
-    request = urllib.request.Request(
-        address, headers={"User-Agent": "SLA-Portal calendar sync", "Accept": "text/calendar, */*;q=0.5"}
-    )
-    deadline = time.monotonic() + timeout
-    too_large = f"Could not fetch {address}: the feed is larger than {_size(max_bytes)}."
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise FeedError(too_large)
-            chunks, size = [], 0
-            while chunk := response.read(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FeedError(too_large)
-                if time.monotonic() > deadline:
-                    raise TimeoutError
-                chunks.append(chunk)
-    except urllib.error.HTTPError as error:
-        raise FeedError(f"Could not fetch {address}: the server answered HTTP {error.code} {error.reason}.") from error
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError | socket.timeout):
-            raise FeedError(f"Could not fetch {address}: timed out after {timeout:g} s.") from error
-        raise FeedError(f"Could not fetch {address}: {_describe_os_error(error.reason)}.") from error
+        answer = outbound.request(
+            "GET",
+            address,
+            headers={"User-Agent": "SLA-Portal calendar sync", "Accept": "text/calendar, */*;q=0.5"},
+            allow_internal=settings.RELEASES_FEEDS_MAY_BE_INTERNAL,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            total_timeout=timeout,
+            max_bytes=max_bytes,
+            max_redirects=MAX_FEED_REDIRECTS,
+        )
+    except outbound.OutboundRefused as error:
+        raise FeedError(
+            f"Could not fetch {address}: {error}; the portal only syncs feeds published outside its own network."
+        ) from error
+    except outbound.OutboundTooLarge as error:
+        raise FeedError(f"Could not fetch {address}: the feed is larger than {_size(max_bytes)}.") from error
     except TimeoutError as error:
         raise FeedError(f"Could not fetch {address}: timed out after {timeout:g} s.") from error
     except (OSError, http.client.HTTPException, ValueError) as error:
         raise FeedError(f"Could not fetch {address}: {_describe_os_error(error)}.") from error
-    return b"".join(chunks)
-
-
-def _refuse_internal_host(host, address):
-    """Feeds come from calendar services outside: refuse loopback, private and link-local addresses.
-
-    Otherwise anyone who may edit a calendar could make the portal read its own
-    network (metadata services, admin ports). RELEASES_FEEDS_MAY_BE_INTERNAL
-    lifts this for development and for tests that serve feeds on 127.0.0.1.
-    """
-    if settings.RELEASES_FEEDS_MAY_BE_INTERNAL:
-        return
-    ip = internal_address_of(host)
-    if ip is not None:
-        raise FeedError(
-            f"Could not fetch {address}: {host} is an internal address ({ip}); the portal only syncs feeds "
-            "published outside its own network."
-        )
+    if not 200 <= answer.status < 300:
+        raise FeedError(f"Could not fetch {address}: the server answered HTTP {answer.status} {answer.reason}.")
+    return answer.body
 
 
 def _size(byte_count):
