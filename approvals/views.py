@@ -29,6 +29,7 @@ from approvals.permissions import (
 )
 from approvals.registry import all_kinds, approval_warnings
 from audit.log import events_for
+from core.formatting import key_words
 
 PAGE_SIZE = 25
 
@@ -223,7 +224,7 @@ def withdraw(request, change_request):
 def rebase(request, change_request):
     _, conflicts = actions.rebase_change_request(change_request, acting_user=request.user)
     if conflicts:
-        names = ", ".join(key.replace("_", " ") for key in conflicts)
+        names = ", ".join(key_words(key) for key in conflicts)
         return (
             f"{change_request.reference} is rebased on the current version. Both sides changed {names}: your "
             "version is kept; check the diff before you submit it again."

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from core.formatting import key_words
+
 
 def canonical_json(value):
     """The one serialisation hashed everywhere: sorted keys, no whitespace, ISO times."""
@@ -57,4 +59,4 @@ class AuditEvent(models.Model):
     @property
     def verb(self):
         """The action without its object kind: "submitted", "approved"…"""
-        return self.action.rpartition(".")[2].replace("_", " ")
+        return key_words(self.action.rpartition(".")[2])

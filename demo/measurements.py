@@ -15,11 +15,12 @@ CSV import, in one bulk write.
 """
 
 import zlib
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
+from core.moments import quarter_start
 from demo import registry_data as demo_data
 from sla_registry.measurements import numbered, record_measurements
 from sla_registry.models import Measurement, ServiceLevelAgreement
@@ -29,10 +30,6 @@ BELOW_TARGET = "Search requests that return results without error"
 BUDGET_NEARLY_SPENT = "Checkout requests that succeed"
 # How the Search degradation runs: this many days ago it began failing at 1.6 × what its budget allows.
 DEGRADED_FOR_DAYS = 35
-
-
-def quarter_start(day):
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def measured_days(now):

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 import icalendar
 
+from core.moments import quarter_start
 from demo import review_data as review_demo_data
-from demo.review_seeding import incident_start, quarter_start
+from demo.review_seeding import incident_start
 from releases.choices import RuleField, SyncSource
 from releases.importing import import_calendar
 from releases.models import Calendar, ServiceRule

@@ -11,7 +11,7 @@ Reviews are keyed by title and written once: a review that already exists is
 left alone, since a published review only changes through an amendment.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +20,7 @@ from guardian.models import UserObjectPermission
 
 from approvals import actions as approval_actions
 from approvals.choices import Verdict
+from core.moments import quarter_start
 from demo import review_data as demo_data
 from demo.registry_seeding import Tally
 from reviews import actions
@@ -27,10 +28,6 @@ from reviews.models import ActionItem, PostIncidentReview, TimelineEntry
 from sla_registry.models import CustomerJourney, IncidentCategory, Service, Severity, Team
 
 APPROVE_FOR_TEAM = "approve_for_team"
-
-
-def quarter_start(day):
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def incident_start(spec, now):

@@ -14,7 +14,6 @@ overdue action items, approvals waiting, documents past their review date,
 risky releases and freeze windows in the next 14 days.
 """
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,12 +28,13 @@ from django.utils.http import urlencode
 from approvals.choices import ChangeState
 from approvals.models import DocumentVersion, RequiredApproval
 from approvals.permissions import visible_change_requests
+from core.forms import QuarterField
+from core.moments import quarter_bounds, quarter_of
 from core.templatetags.portal import duration
 from releases.choices import ReleaseKind, ReleaseRisk
 from releases.models import Release
 from reviews.choices import OPEN_ACTION_STATUSES
 from reviews.figures import attach_figures, pinned_prefetch
-from reviews.forms import QuarterField, quarter_bounds, quarter_of
 from reviews.metrics import METRICS, IncidentMetrics, IncidentTimes, median_of
 from reviews.models import INCIDENT_TIMES, ActionItem
 from reviews.permissions import visible_reviews
@@ -99,20 +99,9 @@ class Quarter:
         return quarters
 
 
-class ExecutiveQuarterField(QuarterField):
-    """The reviews' quarter field, also taking the compact "2026Q3" the summary's address allows."""
-
-    COMPACT = re.compile(r"^\s*(\d{4})\s*[Qq]\s*([1-4])\s*$")
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        compact = self.COMPACT.match(value or "")
-        return f"{compact[1]}-Q{compact[2]}" if compact else value
-
-
 def parse_quarter(text):
     """(Quarter, None) for "2026-Q3", "2026Q3" or nothing (the current quarter); (current, error) otherwise."""
-    field_ = ExecutiveQuarterField()
+    field_ = QuarterField(compact=True)  # the summary's address may say 2026Q3
     try:
         label = field_.clean(text or "")
     except ValidationError as error:

@@ -12,7 +12,6 @@ reads with a fixed number of queries however many SLAs, objectives, reviews and
 action items the team has (tests/portal/test_scorecards.py pins it).
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -25,9 +24,10 @@ from django.views.decorators.http import require_GET
 from approvals.choices import ChangeState
 from approvals.models import Decision, RequiredApproval
 from approvals.permissions import visible_change_requests
+from core.forms import QuarterField
+from core.moments import quarter_bounds, quarter_of, recent_quarters
 from reviews.choices import OPEN_ACTION_STATUSES
 from reviews.figures import attach_figures, reviews_with_figures_prefetched
-from reviews.forms import QuarterField, quarter_bounds, quarter_of, recent_quarters
 from reviews.models import ActionItem, PostIncidentReview
 from reviews.permissions import visible_reviews
 from sla_registry.attainment import Attainment
@@ -37,18 +37,10 @@ from sla_registry.models import EscalationMatrix, Measurement, ServiceLevelAgree
 # Documents whose next review falls within this many days (or has passed) are listed as due.
 REVIEW_DUE_WITHIN = timedelta(days=14)
 
-_QUARTER_TEXT = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
-
 
 class ScorecardForm(forms.Form):
-    quarter = QuarterField(label="Quarter")
-
-    def __init__(self, data=None, **kwargs):
-        if data is not None and data.get("quarter"):
-            # ?quarter=2026Q4 and ?quarter=2026-Q4 both name the fourth quarter of 2026.
-            match = _QUARTER_TEXT.match(data["quarter"])
-            data = {"quarter": f"{match[1]}-Q{match[2]}" if match else data["quarter"]}
-        super().__init__(data, **kwargs)
+    # ?quarter=2026Q4 and ?quarter=2026-Q4 both name the fourth quarter of 2026.
+    quarter = QuarterField(label="Quarter", compact=True)
 
     @property
     def chosen_quarter(self):

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from approvals.exceptions import InvalidTransition
 from approvals.reading import DocumentReader
 from approvals.registry import GovernedKind
+from core.formatting import iso_moment
 from core.history import Reason
 from reviews import actions
 from reviews.choices import ActionKind, DrillKind, Priority, ReviewStatus, TimelineKind
@@ -39,10 +40,6 @@ TEXT_FIELDS = (
     "got_lucky",
     "links",
 )
-
-
-def _iso(moment):
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _by_key(items, key):
@@ -124,13 +121,13 @@ class ReviewKind(GovernedKind):
             "drill_kind": review.drill_kind,
             "is_restricted": review.is_restricted,
             "restricted_to": sorted(team.slug for team in restricted_to) if review.is_restricted else [],
-            **{name: _iso(getattr(review, name)) for name in INCIDENT_TIMES},
+            **{name: iso_moment(getattr(review, name), utc=True) for name in INCIDENT_TIMES},
             **{name: getattr(review, name) for name in TEXT_FIELDS},
             "customers_affected": review.customers_affected,
             "support_contacts": review.support_contacts,
             "status": status or review.status,
             "timeline": [
-                {"at": _iso(entry.at), "entry": entry.entry, "kind": entry.kind}
+                {"at": iso_moment(entry.at, utc=True), "entry": entry.entry, "kind": entry.kind}
                 for entry in sorted(timeline, key=lambda entry: entry.at)
             ],
             "action_items": sorted(

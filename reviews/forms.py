@@ -7,14 +7,14 @@ them and names any problem by field ("acknowledged_at", "timeline[1].at").
 Filter forms validate the query string, so a stale filter is ignored, not a 500.
 """
 
-import re
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.functional import cached_property
 
+from core.forms import QuarterField
+from core.moments import recent_quarters
 from reviews.choices import ActionKind, ActionStatus, Priority, ReviewStatus, TimelineKind
 from reviews.models import INCIDENT_TIMES, ActionItem, PostIncidentReview, TimelineEntry
 from sla_registry.models import CustomerJourney, IncidentCategory, Service, Severity, Team
@@ -249,54 +249,6 @@ class ActionItemDoneForm(forms.Form):
 
 
 # Filters -----------------------------------------------------------------------
-
-QUARTER = re.compile(r"^(?P<year>\d{4})-Q(?P<quarter>[1-4])$")
-
-
-def quarter_of(moment):
-    """ "2026-Q4" for a moment, in the current time zone."""
-    local = timezone.localtime(moment)
-    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
-
-
-def quarter_bounds(label):
-    """The aware [start, end) of "2026-Q4" in the current time zone, or None for anything else."""
-    match = QUARTER.match(label or "")
-    if not match:
-        return None
-    year, quarter = int(match["year"]), int(match["quarter"])
-    start_month = 3 * (quarter - 1) + 1
-    end_year, end_month = (year + 1, 1) if quarter == 4 else (year, start_month + 3)
-    zone = timezone.get_current_timezone()
-    return (
-        datetime.combine(datetime(year, start_month, 1), time(0), tzinfo=zone),
-        datetime.combine(datetime(end_year, end_month, 1), time(0), tzinfo=zone),
-    )
-
-
-def recent_quarters(count=8):
-    """The current quarter and the ones before it, newest first."""
-    labels, moment = [], timezone.now()
-    while len(labels) < count:
-        label = quarter_of(moment)
-        if label not in labels:
-            labels.append(label)
-        start, _ = quarter_bounds(label)
-        moment = start - timedelta(days=1)
-    return labels
-
-
-class QuarterField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "2026-Q4", "size": 8}))
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value).strip().upper()
-        if value and quarter_bounds(value) is None:
-            raise forms.ValidationError("Write a quarter as 2026-Q4.")
-        return value
 
 
 class ReviewFilterForm(forms.Form):

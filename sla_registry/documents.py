@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from approvals.reading import DocumentReader
 from approvals.registry import GovernedKind
+from core.formatting import iso_moment
 from core.history import Reason
 from core.templatetags.portal import duration
 from sla_registry import actions, policy
@@ -35,10 +36,6 @@ from sla_registry.models import (
 
 def _minutes(value):
     return None if value is None else int(value.total_seconds() // 60)
-
-
-def _iso(moment):
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _decimal_text(number):
@@ -118,7 +115,7 @@ class ServiceLevelAgreementKind(GovernedKind):
             "provider_team": sla.provider_team.slug,
             "consumer_teams": sorted(team.slug for team in consumer_teams),
             "status": sla.status,
-            "effective_from": _iso(sla.effective_from),
+            "effective_from": iso_moment(sla.effective_from),
             "review_cadence_days": sla.review_cadence_days,
             "executive_summary": sla.executive_summary,
             "technical_annex": sla.technical_annex,
@@ -330,7 +327,7 @@ class EscalationMatrixKind(GovernedKind):
             "service": matrix.service.slug,
             "owner_team": matrix.owner_team.slug,
             "status": matrix.status,
-            "effective_from": _iso(matrix.effective_from),
+            "effective_from": iso_moment(matrix.effective_from),
             "review_cadence_days": matrix.review_cadence_days,
             "notes": matrix.notes,
             "steps": [

@@ -6,7 +6,7 @@ than calling `form.save()`. Filter forms validate the query string of list pages
 so a stale or mistyped filter is ignored instead of failing.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django import forms
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
+from core.formatting import iso_moment
 from sla_registry.choices import AgreementStatus, Channel, Coverage, Duty, ServiceTier, TeamKind
 from sla_registry.models import CustomerJourney, IncidentCategory, Service, Severity, Team
 
@@ -214,7 +215,7 @@ class DocumentForm(forms.Form):
             initial = self.initial.get(name)
             if isinstance(initial, datetime) and _same_minute(initial, value):
                 value = initial
-            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            return iso_moment(value, utc=True)
         if isinstance(value, list):
             return sorted(value)
         return value

@@ -6,8 +6,11 @@ columns (sla, indicator, period_start, period_end, good, total) to text, as a
 CSV cell, or to typed values (datetime, date, int), as the demo seeder passes
 them. Every row is checked before anything is written; one bad row rejects the
 whole batch with every problem named by row and column ("line 7, column good:
-1200 is more than total 1000"). A period sent again replaces the one stored
-(same SLA, indicator, start and end).
+1200 is more than total 1000"). A period already stored (same SLA, indicator,
+start and end) is refused unless the writer asks to replace it; a replacement is
+audited with the figures it replaced, and returned in RecordedMeasurements.
+Only the provider team's members (and superusers) record an SLA's measurements,
+checked before the rows are: an outsider learns nothing from a batch's errors.
 
 Rules worth knowing:
 - the SLA is named by its reference (SLA-0003) and must exist; the indicator must
@@ -19,10 +22,10 @@ Rules worth knowing:
   attainment simply gains nothing from it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.log import record_event
@@ -59,12 +62,45 @@ class MeasurementsRejected(ValueError):
 
 
 @dataclass(frozen=True)
+class ReplacedMeasurement:
+    """One stored period a batch replaced: what was stored before, and what is stored now."""
+
+    sla: str  # the SLA's reference
+    indicator: str
+    period_start: datetime
+    period_end: datetime
+    previous_good: int
+    previous_total: int
+    previous_source: str
+    good: int
+    total: int
+
+    def as_dict(self):
+        return {
+            "sla": self.sla,
+            "indicator": self.indicator,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "previous": {"good": self.previous_good, "total": self.previous_total, "source": self.previous_source},
+            "good": self.good,
+            "total": self.total,
+        }
+
+    def __str__(self):
+        return (
+            f"{self.sla} “{self.indicator}” {self.period_start:%Y-%m-%d %H:%M} to {self.period_end:%Y-%m-%d %H:%M} "
+            f"UTC: {self.previous_good}/{self.previous_total} replaced by {self.good}/{self.total}"
+        )
+
+
+@dataclass(frozen=True)
 class RecordedMeasurements:
-    """What a batch wrote: measurements created and replaced, and how many objectives they concern."""
+    """What a batch wrote: measurements created and replaced (each named), and how many objectives they concern."""
 
     created: int
     replaced: int
     objectives: int
+    replaced_periods: tuple = field(default=())
 
     @property
     def total(self):
@@ -152,10 +188,12 @@ def _load_slas(rows):
     }
 
 
-def validate_measurements(rows):
-    """Unsaved Measurements for `rows`, or MeasurementsRejected listing every problem (reads, never writes)."""
+def validate_measurements(rows, *, slas=None):
+    """Unsaved Measurements for `rows`, or MeasurementsRejected listing every problem (reads, never writes).
+
+    `slas` is what _load_slas(rows) returns, when the caller has loaded them already."""
     rows = list(rows)
-    slas = _load_slas(rows)
+    slas = _load_slas(rows) if slas is None else slas
     errors, measurements, first_seen = [], [], {}
     for where, values in rows:
         row_errors = []
@@ -226,94 +264,151 @@ def validate_measurements(rows):
     return measurements
 
 
-def _stored_keys(measurements):
-    """The (sla, indicator, start, end) keys among `measurements` already stored (one query)."""
+def _stored(measurements, *, lock):
+    """{(sla, indicator, start, end): (good, total, source)} of the periods among `measurements` already stored.
+
+    One query; with `lock`, the stored rows stay locked until the transaction ends, so the figures
+    audited as replaced are the ones the write replaces.
+    """
     if not measurements:
-        return set()
+        return {}
     starts = [measurement.period_start for measurement in measurements]
     stored = Measurement.objects.filter(
         sla_id__in={measurement.sla_id for measurement in measurements},
         period_start__gte=min(starts),
         period_start__lte=max(starts),
-    ).values_list("sla_id", "indicator", "period_start", "period_end")
-    return set(stored)
+    )
+    if lock:
+        stored = stored.select_for_update()
+    wanted = {_key(measurement) for measurement in measurements}
+    found = {}
+    for sla_id, indicator, start, end, good, total, source in stored.values_list(
+        "sla_id", "indicator", "period_start", "period_end", "good", "total", "source"
+    ):
+        if (sla_id, indicator, start, end) in wanted:
+            found[sla_id, indicator, start, end] = (good, total, source)
+    return found
 
 
-def _refuse_outsiders(measurements, acting_user):
-    """NotAllowed unless `acting_user` may record for every SLA in the batch (None: the system itself)."""
+def _key(measurement):
+    return (measurement.sla_id, measurement.indicator, measurement.period_start, measurement.period_end)
+
+
+def _refuse_outsiders(slas, acting_user):
+    """NotAllowed unless `acting_user` may record for every one of `slas` (None: the system itself)."""
     if acting_user is None:
         return
-    slas = {measurement.sla_id: measurement.sla for measurement in measurements}
-    refused = sorted(sla.reference for sla in slas.values() if not may_record_measurements(acting_user, sla))
+    refused = sorted(sla.reference for sla in slas if not may_record_measurements(acting_user, sla))
     if refused:
         raise NotAllowed(
             f"Only members of the provider team record measurements of {', '.join(refused)}; nothing was written."
         )
 
 
-def record_measurements(rows, *, source, acting_user, replace=False):
-    """Validate every row, then write them all (or nothing) in one transaction.
+def _clashing(wheres, measurements, stored):
+    """[(where, measurement)] of the measurements whose period is among `stored`."""
+    pairs = zip(wheres, measurements, strict=True)
+    return [(where, measurement) for where, measurement in pairs if _key(measurement) in stored]
 
-    Only the provider team's members (or the system, acting_user=None) record an SLA's measurements. A
-    period already stored is never replaced silently: without `replace` the batch is refused, naming each
-    such row; with it the stored figures are replaced and the replacement is audited per SLA.
-    Returns RecordedMeasurements; raises MeasurementsRejected or NotAllowed, with nothing written.
-    """
-    rows = list(rows)
-    measurements = validate_measurements(rows)
-    _refuse_outsiders(measurements, acting_user)
-    for measurement in measurements:
-        measurement.source = source
-    with transaction.atomic():
-        stored = _stored_keys(measurements)
-        clashing = [
-            (where, measurement)
-            for (where, _values), measurement in zip(rows, measurements, strict=True)
-            if (measurement.sla_id, measurement.indicator, measurement.period_start, measurement.period_end) in stored
-        ]
-        if clashing and not replace:
-            raise MeasurementsRejected(
-                MeasurementError(
-                    where,
-                    None,
-                    f"{measurement.sla.reference} “{measurement.indicator}” already has a measurement for "
-                    f"{measurement.period_start:%Y-%m-%d %H:%M} to {measurement.period_end:%Y-%m-%d %H:%M} UTC; "
-                    "send it with replace to replace the stored figures",
-                )
-                for where, measurement in clashing
-            )
-        for first in range(0, len(measurements), WRITE_BATCH):
+
+def _clash_errors(clashing):
+    return [
+        MeasurementError(
+            where,
+            None,
+            f"{measurement.sla.reference} “{measurement.indicator}” already has a measurement for "
+            f"{measurement.period_start:%Y-%m-%d %H:%M} to {measurement.period_end:%Y-%m-%d %H:%M} UTC; "
+            "send it with replace to replace the stored figures",
+        )
+        for where, measurement in clashing
+    ]
+
+
+def _write(wheres, measurements, *, source, acting_user, replace):
+    """The write itself, in the caller's transaction: (clashing rows, replaced periods)."""
+    stored = _stored(measurements, lock=replace)
+    clashing = _clashing(wheres, measurements, stored)
+    if clashing and not replace:
+        raise MeasurementsRejected(_clash_errors(clashing))
+    for first in range(0, len(measurements), WRITE_BATCH):
+        batch = measurements[first : first + WRITE_BATCH]
+        if replace:
             Measurement.objects.bulk_create(
-                measurements[first : first + WRITE_BATCH],
+                batch,
                 update_conflicts=True,
                 unique_fields=["sla", "indicator", "period_start", "period_end"],
                 update_fields=["good", "total", "source", "recorded_at"],
             )
-        replaced_by_sla = {}
-        for _where, measurement in clashing:
-            replaced_by_sla.setdefault(measurement.sla, []).append(measurement)
-        for sla, replaced in replaced_by_sla.items():
-            record_event(
-                "measurements.replaced",
-                sla,
-                actor=acting_user,
-                payload={
-                    "source": source,
-                    "periods": [
-                        {
-                            "indicator": measurement.indicator,
-                            "period_start": measurement.period_start.isoformat(),
-                            "period_end": measurement.period_end.isoformat(),
-                        }
-                        for measurement in replaced[:100]
-                    ],
-                    "count": len(replaced),
-                },
+        else:
+            # A plain insert: a period stored since the check above fails the batch rather than being replaced.
+            Measurement.objects.bulk_create(batch)
+    replaced = []
+    for _where, measurement in clashing:
+        previous_good, previous_total, previous_source = stored[_key(measurement)]
+        replaced.append(
+            ReplacedMeasurement(
+                sla=measurement.sla.reference,
+                indicator=measurement.indicator,
+                period_start=measurement.period_start,
+                period_end=measurement.period_end,
+                previous_good=previous_good,
+                previous_total=previous_total,
+                previous_source=previous_source,
+                good=measurement.good,
+                total=measurement.total,
             )
+        )
+    by_sla = {}
+    for (_where, measurement), replacement in zip(clashing, replaced, strict=True):
+        by_sla.setdefault(measurement.sla, []).append(replacement)
+    for sla, replacements in by_sla.items():
+        record_event(
+            "measurements.replaced",
+            sla,
+            actor=acting_user,
+            payload={
+                "source": source,
+                "count": len(replacements),
+                # The first 100 periods, each with the figures it replaced (the audit log keeps them).
+                "periods": [replacement.as_dict() for replacement in replacements[:100]],
+            },
+        )
+    return clashing, replaced
+
+
+def record_measurements(rows, *, source, acting_user, replace=False):
+    """Validate every row, then write them all (or nothing) in one transaction.
+
+    Only the provider team's members and superusers (or the system, acting_user=None) record an SLA's
+    measurements; that is checked first, for every SLA the rows name, before the rows themselves. A period
+    already stored is never replaced silently: without `replace` the batch is refused, naming each such
+    row; with it the stored figures are replaced, and each replacement is audited (measurements.replaced,
+    with the figures replaced) and returned in RecordedMeasurements.replaced_periods.
+    Returns RecordedMeasurements; raises MeasurementsRejected or NotAllowed, with nothing written.
+    """
+    rows = list(rows)
+    slas = _load_slas(rows)
+    _refuse_outsiders(slas.values(), acting_user)
+    measurements = validate_measurements(rows, slas=slas)
+    for measurement in measurements:
+        measurement.source = source
+    wheres = [where for where, _values in rows]
+    try:
+        with transaction.atomic():
+            clashing, replaced = _write(wheres, measurements, source=source, acting_user=acting_user, replace=replace)
+    except IntegrityError:
+        # Another writer stored one of these periods between the check and the insert: name it, as above.
+        if replace:
+            raise
+        clashing = _clashing(wheres, measurements, _stored(measurements, lock=False))
+        if not clashing:
+            raise
+        raise MeasurementsRejected(_clash_errors(clashing)) from None
     return RecordedMeasurements(
         created=len(measurements) - len(clashing),
         replaced=len(clashing),
         objectives=len({(m.sla_id, m.indicator) for m in measurements}),
+        replaced_periods=tuple(replaced),
     )
 
 
@@ -322,6 +417,7 @@ __all__ = [
     "MeasurementError",
     "MeasurementsRejected",
     "RecordedMeasurements",
+    "ReplacedMeasurement",
     "numbered",
     "record_measurements",
     "validate_measurements",

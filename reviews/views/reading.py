@@ -8,7 +8,7 @@ who may not see it. Each page reads with a fixed number of queries.
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,12 +18,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.models import ChangeRequest
+from core.moments import quarter_bounds
 from reviews import actions, forms
 from reviews.choices import OPEN_ACTION_STATUSES, ReviewStatus
 from reviews.figures import attach_figures, review_figures, reviews_with_figures_prefetched
 from reviews.metrics import METRICS, median_of, p90_of
 from reviews.models import ActionItem, PostIncidentReview
-from reviews.permissions import access_review, visible_reviews, with_may_update
+from reviews.permissions import access_review, may_update_action_item, visible_reviews, with_may_update
 from reviews.views.common import PAGE_SIZE, link_lines
 
 ANALYSIS = (
@@ -57,7 +58,7 @@ def _filtered_reviews(user, filter_form):
     if wanted.get("category"):
         queryset = queryset.filter(category=wanted["category"])
     if wanted.get("quarter"):
-        start, end = forms.quarter_bounds(wanted["quarter"])
+        start, end = quarter_bounds(wanted["quarter"])
         queryset = queryset.filter(started_at__gte=start, started_at__lt=end)
     if wanted.get("status"):
         queryset = queryset.filter(status=wanted["status"])
@@ -176,8 +177,14 @@ def action_item_list(request):
 @require_POST
 def action_item_done(request, pk):
     item = get_object_or_404(
-        ActionItem.objects.select_related("review").filter(review__in=visible_reviews(request.user)), pk=pk
+        ActionItem.objects.select_related("review", "owner_team").filter(review__in=visible_reviews(request.user)),
+        pk=pk,
     )
+    # Before anything else: whoever may not update the item is refused (403), whatever its state or the form.
+    if not may_update_action_item(request.user, item):
+        raise PermissionDenied(
+            f"Only {item.owner_team}, the authors of the review and the SLA committee can update “{item}”."
+        )
     back = request.POST.get("next")
     if not back or not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("reviews:action_item_list")
@@ -257,7 +264,7 @@ def metrics_rows(reviews):
 def review_metrics(request):
     metrics_form = forms.MetricsForm(request.GET or None)
     quarter = metrics_form.chosen_quarter
-    start, end = forms.quarter_bounds(quarter)
+    start, end = quarter_bounds(quarter)
     # Every real incident that started in the quarter, whatever its review's status: a
     # draft's times are facts already. Drills rehearse the response and are left out.
     incidents = attach_figures(

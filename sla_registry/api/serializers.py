@@ -250,7 +250,27 @@ class MeasurementBatchSerializer(serializers.Serializer):
     )
 
 
+class PreviousFiguresSerializer(serializers.Serializer):
+    good = serializers.IntegerField()
+    total = serializers.IntegerField()
+    source = serializers.CharField(help_text="Where the replaced figures came from (csv, api:<username>, …).")
+
+
+class ReplacedPeriodSerializer(serializers.Serializer):
+    """A stored period the request replaced: the figures it had, and those it has now."""
+
+    indicator = serializers.CharField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    previous = PreviousFiguresSerializer()
+    good = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
 class RecordedMeasurementsSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     replaced = serializers.IntegerField()
     objectives = serializers.IntegerField()
+    replaced_periods = ReplacedPeriodSerializer(
+        many=True, help_text="Each stored period replaced (only with replace: true), with its previous figures."
+    )

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from api.idempotency import IdempotentPostMixin
 from approvals.api.governed import GovernedDocumentViewSet, governed_document_examples
+from core.exceptions import NotAllowed
 from sla_registry.api.examples import (
     MATRIX_EXAMPLE_DOCUMENT,
     MATRIX_EXAMPLE_EARLIER,
@@ -44,6 +45,7 @@ from sla_registry.models import (
     Severity,
     Team,
 )
+from sla_registry.permissions import may_record_measurements
 
 
 class TeamFilter(django_filters.FilterSet):
@@ -190,7 +192,45 @@ class AgreementViewSet(IdempotentPostMixin, GovernedDocumentViewSet):
             OpenApiExample(
                 "Recorded",
                 summary="One objective's day recorded",
-                value={"created": 1, "replaced": 0, "objectives": 1},
+                value={"created": 1, "replaced": 0, "objectives": 1, "replaced_periods": []},
+                response_only=True,
+                status_codes=[201],
+            ),
+            OpenApiExample(
+                "A correction",
+                summary="A stored day replaced, asked for with replace: true",
+                value={
+                    "measurements": [
+                        {
+                            "indicator": "Checkout requests answered without error",
+                            "period_start": "2026-11-28T00:00:00Z",
+                            "period_end": "2026-11-29T00:00:00Z",
+                            "good": 998_790,
+                            "total": 999_300,
+                        }
+                    ],
+                    "replace": True,
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Replaced",
+                summary="The stored day replaced, with the figures it had",
+                value={
+                    "created": 0,
+                    "replaced": 1,
+                    "objectives": 1,
+                    "replaced_periods": [
+                        {
+                            "indicator": "Checkout requests answered without error",
+                            "period_start": "2026-11-28T00:00:00Z",
+                            "period_end": "2026-11-29T00:00:00Z",
+                            "previous": {"good": 998_812, "total": 999_300, "source": "api:checkout.monitor"},
+                            "good": 998_790,
+                            "total": 999_300,
+                        }
+                    ],
+                },
                 response_only=True,
                 status_codes=[201],
             ),
@@ -200,9 +240,17 @@ class AgreementViewSet(IdempotentPostMixin, GovernedDocumentViewSet):
     def measurements(self, request, *args, **kwargs):
         """Monitoring pushes objective measurements; the same rules and messages as the CSV import.
 
-        Only members of the SLA's provider team (or a token of theirs) may; a period already stored is
-        replaced only when the request says `replace: true`, and the replacement is audited."""
+        Only members of the SLA's provider team (or a token of theirs) and superusers may: 403 for anyone else,
+        whatever the body. A period already stored is refused (400, naming it) unless the request says
+        `replace: true`; then the replacement is audited and listed in `replaced_periods` with the figures
+        it replaced."""
         sla = self.get_object()
+        # Before the body is read: an outsider is refused whatever they send (and learns nothing from its errors).
+        if not may_record_measurements(request.user, sla):
+            raise NotAllowed(
+                f"Only members of the provider team ({sla.provider_team.name}) record measurements of "
+                f"{sla.reference}; nothing was written."
+            )
         batch = MeasurementBatchSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
         rows = [
@@ -218,7 +266,26 @@ class AgreementViewSet(IdempotentPostMixin, GovernedDocumentViewSet):
             )
         except MeasurementsRejected as rejected:
             raise ValidationError({"measurements": [str(error) for error in rejected.errors]}) from rejected
-        body = {"created": recorded.created, "replaced": recorded.replaced, "objectives": recorded.objectives}
+        body = {
+            "created": recorded.created,
+            "replaced": recorded.replaced,
+            "objectives": recorded.objectives,
+            "replaced_periods": [
+                {
+                    "indicator": period.indicator,
+                    "period_start": period.period_start,
+                    "period_end": period.period_end,
+                    "previous": {
+                        "good": period.previous_good,
+                        "total": period.previous_total,
+                        "source": period.previous_source,
+                    },
+                    "good": period.good,
+                    "total": period.total,
+                }
+                for period in recorded.replaced_periods
+            ],
+        }
         return Response(RecordedMeasurementsSerializer(body).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from approvals.choices import ChangeState
 from approvals.models import ChangeRequest
+from core.moments import quarter_start
 from demo import review_data as demo_data
-from demo.review_seeding import quarter_start
 from reviews.choices import OPEN_ACTION_STATUSES, ActionStatus, DrillKind, ReviewStatus
 from reviews.figures import review_figures
 from reviews.models import ActionItem, PostIncidentReview, TimelineEntry

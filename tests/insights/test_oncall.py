@@ -21,7 +21,7 @@ from sla_registry import actions
 from sla_registry.choices import Channel, Coverage, TeamKind
 from sla_registry.documents import EscalationMatrixKind
 from sla_registry.models import EscalationStep, Objective, PlaybookStep, ResponseTarget, Responsibility
-from tests.sla_registry.test_views import AccessibilityAudit
+from tests.html import accessibility_problems, body_rows, fragment, section, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -45,25 +45,6 @@ def get(client, slug, status=200, **query):
     response = client.get(path, query)
     assert response.status_code == status
     return response.content.decode()
-
-
-def section(html, anchor):
-    """The HTML of one section of the card, from its heading to the next section."""
-    start = html.index(f'<h2 id="{anchor}">')
-    return html[start : html.index("</section>", start)]
-
-
-def rows(html):
-    """The text of each body row of the tables in `html`, tags stripped, whitespace collapsed."""
-    return [
-        " ".join(re.sub(r"<[^>]+>", " ", row).split())
-        for body in re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
-        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
-    ]
-
-
-def text(html):
-    return " ".join(re.sub(r"<[^>]+>", "", html).split())
 
 
 def record_versions(*documents, admin_actor):
@@ -188,10 +169,10 @@ def checkout(make_team, make_service, make_sla, make_matrix, make_release, make_
 def test_escalation_steps_of_sev1_in_order_with_waits_channels_and_fallbacks(reader_client, checkout):
     html = get(reader_client, "checkout")
 
-    assert rows(section(html, "escalation")) == [
-        "Level 1 at once Payments : Checkout on-call Page payments-pager 15 min Chat #payments-incidents "
+    assert body_rows(section(html, "escalation")) == [
+        "Level 1 at once Payments: Checkout on-call Page payments-pager 15 min Chat #payments-incidents "
         "timeline, affected services",
-        "Level 2 after 15 min Platform : Platform lead Phone platform-pager 10 min Email plat@example.com "
+        "Level 2 after 15 min Platform: Platform lead Phone platform-pager 10 min Email plat@example.com "
         "timeline, affected services",
         "Level 3 after 25 min Customer Care Chat #customer-care 30 min — "
         "timeline, affected services, known workarounds",
@@ -206,15 +187,15 @@ def test_targets_responsibilities_and_playbook(reader_client, checkout):
     targets = section(html, "targets")
     sla = checkout.slas.get()
     assert f'<a href="{sla.get_absolute_url()}">{sla.reference}</a> Checkout for merchants' in targets
-    assert rows(targets) == ["any 5 min 1 h 4 h every 30 min 24×7"]
-    assert "Payments provides it to Customer Care, Merchants" in text(targets)
+    assert body_rows(targets) == ["any 5 min 1 h 4 h every 30 min 24×7"]
+    assert "Payments provides it to Customer Care, Merchants" in text_of(targets)
     assert f'href="{sla.consumer_teams.get(name="Merchants").get_absolute_url()}">Merchants</a>' in targets
-    assert rows(section(html, "responsibilities")) == [
+    assert body_rows(section(html, "responsibilities")) == [
         "Incident commander Payments From declaration",
         "Communication to customers Customer Care Every 30 minutes",
         "Communication to executives Platform Within the first hour",
     ]
-    playbook = text(section(html, "playbook"))
+    playbook = text_of(section(html, "playbook"))
     assert "Confirm impact (timebox 10 min) Checkpoint: Are orders failing?" in playbook
     assert playbook.index("Confirm impact") < playbook.index("Roll back the last deploy (timebox 20 min)")
 
@@ -222,7 +203,7 @@ def test_targets_responsibilities_and_playbook(reader_client, checkout):
 def test_recent_releases_of_the_service_and_its_dependencies_and_the_freeze_in_force(reader_client, checkout):
     releases = section(get(reader_client, "checkout"), "releases")
 
-    assert rows(releases) == [
+    assert body_rows(releases) == [
         "Wed 30 Sep 22:00 Gateway 2026.40 Release Low Payments Gateway dependency",
         "Thu 1 Oct 20:00 upcoming Checkout 2026.41 Release High Checkout",
     ]
@@ -230,18 +211,18 @@ def test_recent_releases_of_the_service_and_its_dependencies_and_the_freeze_in_f
     assert "Checkout 2026.43" not in releases  # 30 hours ahead
     assert "Checkout hotfix" not in releases  # cancelled
     assert "Search 2026.40" not in releases and "Old freeze" not in releases
-    assert "Freeze window in force: Quarter-end freeze" in text(releases)
-    assert "Checkout, Payments Gateway (dependency)" in text(releases)
+    assert "Freeze window in force: Quarter-end freeze" in text_of(releases)
+    assert "Checkout, Payments Gateway (dependency)" in text_of(releases)
 
 
 def test_open_action_items_and_the_last_three_reviews_newest_first(reader_client, checkout):
     html = get(reader_client, "checkout")
 
-    items = rows(section(html, "action-items"))
+    items = body_rows(section(html, "action-items"))
     assert [item.split(" ")[0:3] for item in items] == [["Alert", "on", "basket"], ["Add", "a", "canary"]]
     assert "overdue" in items[0] and "In progress" in items[1]
     assert "Write the runbook" not in html
-    reviews = text(section(html, "reviews"))
+    reviews = text_of(section(html, "reviews"))
     titles = ["Payment timeouts", "Lost orders", "Slow basket"]
     assert [reviews.index(title) for title in titles] == sorted(reviews.index(title) for title in titles)
     for left_out in ["Card declines", "Oldest outage", "Tabletop", "Gateway only", "After the moment"]:
@@ -251,10 +232,10 @@ def test_open_action_items_and_the_last_three_reviews_newest_first(reader_client
 def test_sev2_shows_sev2_steps_and_targets(reader_client, checkout):
     html = get(reader_client, "checkout", severity="SEV2")
 
-    assert rows(section(html, "escalation")) == [
-        "Level 1 at once Payments : Checkout day team Chat #payments-incidents 1 h — timeline, affected services"
+    assert body_rows(section(html, "escalation")) == [
+        "Level 1 at once Payments: Checkout day team Chat #payments-incidents 1 h — timeline, affected services"
     ]
-    assert rows(section(html, "targets")) == ["any 30 min 4 h 1 d — Business hours"]
+    assert body_rows(section(html, "targets")) == ["any 30 min 4 h 1 d — Business hours"]
     assert '<option value="SEV2" selected>' in html
     assert 'href="?severity=SEV2" aria-current="page">SEV2</a>' in html
 
@@ -270,7 +251,7 @@ def test_the_card_names_the_versions_it_read(reader_client, checkout):
     html = get(reader_client, "checkout")
 
     matrix, sla = checkout.escalation_matrix, checkout.slas.get()
-    based_on = text(html[html.index("<dt>Based on</dt>") : html.index("</dd>", html.index("<dt>Based on</dt>"))])
+    based_on = text_of(fragment(html, "<dt>Based on</dt>", "</dd>"))
     assert f"{matrix.reference} version 1, in force since 1 Sep 2026 08:00" in based_on
     assert f"{sla.reference} version 1" in based_on
     assert reverse("sla_registry:matrix_version", args=[matrix.reference, 1]) in html
@@ -287,7 +268,7 @@ def test_the_service_page_links_the_card(reader_client, checkout):
 def test_the_card_is_accessible_and_has_no_inline_script_or_style(reader_client, checkout):
     html = get(reader_client, "checkout")
 
-    assert AccessibilityAudit().audit(html) == []
+    assert accessibility_problems(html) == []
     assert "style=" not in html and "<style" not in html
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     assert 'method="get"' in html and 'name="severity"' in html and 'type="datetime-local"' in html
@@ -318,7 +299,7 @@ def test_documents_never_versioned_are_left_out_with_a_note(reader_client, make_
 
     assert f"{matrix.reference} Fresh escalation has no recorded version yet" in section(html, "escalation")
     assert f"{sla.reference} Fresh SLA has no recorded version yet" in section(html, "targets")
-    assert rows(section(html, "escalation")) == []
+    assert body_rows(section(html, "escalation")) == []
 
 
 def test_a_retired_agreement_is_not_in_force(reader_client, make_service, make_sla, admin_actor):
@@ -330,7 +311,7 @@ def test_a_retired_agreement_is_not_in_force(reader_client, make_service, make_s
 
     assert f"{sla.reference} Legacy terms was retired at 2026-10-01 08:00 UTC." in targets
     assert "No SLA of Legacy was in force" in targets
-    assert rows(targets) == []
+    assert body_rows(targets) == []
 
 
 # As of a moment --------------------------------------------------------------------
@@ -370,11 +351,11 @@ def changed(governed_sla, submit_acknowledge, approve_all, make_matrix, make_use
 
 
 def sev1_targets(html):
-    return rows(section(html, "targets"))
+    return body_rows(section(html, "targets"))
 
 
 def sev1_wait(html):
-    return rows(section(html, "escalation"))[0]
+    return body_rows(section(html, "escalation"))[0]
 
 
 def test_as_of_before_a_change_shows_the_old_terms_and_after_it_the_new(reader_client, changed):
@@ -384,7 +365,7 @@ def test_as_of_before_a_change_shows_the_old_terms_and_after_it_the_new(reader_c
 
     assert sev1_targets(before) == ["any 30 min 2 h 1 d every 30 min 24×7"]
     assert " 15 min " in sev1_wait(before)
-    assert "version 1" in text(before) and "(now at version 2)" in before
+    assert "version 1" in text_of(before) and "(now at version 2)" in before
     assert 'value="2026-10-01T08:30"' in before
     for html in (after, now):
         assert sev1_targets(html) == ["any 15 min 2 h 1 d every 30 min 24×7"]
@@ -453,7 +434,7 @@ def test_an_unknown_severity_says_so_and_shows_sev1(reader_client, checkout):
     html = get(reader_client, "checkout", severity="<b>SEV9</b>")
 
     assert "There is no severity “&lt;b&gt;SEV9&lt;/b&gt;”: showing SEV1." in html
-    assert len(rows(section(html, "escalation"))) == 3
+    assert len(body_rows(section(html, "escalation"))) == 3
 
 
 def test_an_unknown_service_is_not_found(reader_client):
@@ -526,9 +507,9 @@ def test_the_query_count_does_not_grow_with_the_data(
 
     html = card_queries(QUERIES)
 
-    assert len(rows(section(html, "escalation"))) == 8
+    assert len(body_rows(section(html, "escalation"))) == 8
     assert len(re.findall(r"<h3><a href=\"/slas/", section(html, "targets"))) == 7
-    assert len(rows(section(html, "releases"))) == 2 + 20
+    assert len(body_rows(section(html, "releases"))) == 2 + 20
 
 
 # Session, user and the navigation's approval count; then the service and the card (see insights.oncall).

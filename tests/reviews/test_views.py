@@ -1,6 +1,5 @@
 """The review pages: list, review, editor, action items, metrics, and who sees what."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -8,9 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import ChangeRequest
+from core.moments import quarter_of
 from reviews.choices import ActionStatus, DrillKind, ReviewStatus, TimelineKind
-from reviews.forms import quarter_of
 from reviews.models import ActionItem, PostIncidentReview, TimelineEntry
+from tests.html import squeeze, table_row
 
 pytestmark = pytest.mark.django_db
 
@@ -87,10 +87,6 @@ def editor_data(service, severity, started_at, *, offsets=BREACHING, timeline=()
     return data
 
 
-def text_of(response):
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
 # Reading -------------------------------------------------------------------------
 
 
@@ -104,7 +100,7 @@ def test_pages_need_a_signed_in_user(client, review):
 def test_the_review_reads_like_a_postmortem(reader_client, review, governed_sla):
     response = reader_client.get(url("review_detail", review.reference))
 
-    html = text_of(response)
+    html = squeeze(response)
     assert response.status_code == 200
     assert "SEV1 acknowledge target 30 min, took 37 min: breached by 7 min" in html
     assert f"measured against {governed_sla.sla.reference} v1, effective " in html
@@ -133,12 +129,12 @@ def test_the_list_shows_each_reviews_metrics_and_breaches(reader_client, review,
         **BREACHING,
     )
 
-    html = text_of(reader_client.get(url("review_list")))
+    html = squeeze(reader_client.get(url("review_list")))
 
-    row = re.search(rf"{review.reference}</a>.*?</tr>", html).group(0)
+    row = table_row(html, f"{review.reference}</a>")
     assert "37 min" in row and "1 h 30 min" in row
     assert "1 breached" in row
-    drill_row = re.search(r"Game day.*?</tr>", html).group(0)
+    drill_row = table_row(html, "Game day")
     assert "DRILL" in drill_row and "drill, not counted" in drill_row
 
 
@@ -208,7 +204,7 @@ def test_the_editor_saves_a_draft_with_timeline_and_action_items(author_client, 
     (item,) = review.action_items.all()
     assert (item.title, item.owner_team, item.priority) == ("Add a canary", governed_sla.provider, "high")
     assert review.pinned_versions.count() == 1
-    page = text_of(author_client.get(response.url))
+    page = squeeze(author_client.get(response.url))
     assert "breached by 7 min" in page
 
 
@@ -249,7 +245,7 @@ def test_recalculate_fills_in_the_breach_panel_without_saving(author_client, gov
 
     response = author_client.post(url("review_create"), {**data, "recalculate": "1"})
 
-    html = text_of(response)
+    html = squeeze(response)
     assert response.status_code == 200
     assert "SEV1 acknowledge target 30 min, took 37 min: breached by 7 min" in html
     assert f"measured against {governed_sla.sla.reference} v1" in html
@@ -293,7 +289,7 @@ def test_publishing_makes_a_change_request_and_reopening_needs_it_ended(author_c
     assert response.url == change_request.get_absolute_url()
     review.refresh_from_db()
     assert review.status == ReviewStatus.IN_REVIEW
-    page = text_of(author_client.get(url("review_detail", review.reference)))
+    page = squeeze(author_client.get(url("review_detail", review.reference)))
     assert change_request.reference in page
 
     # Still in review: reopening is refused with the reason, nothing changes.
@@ -548,7 +544,7 @@ def test_detail_queries(reader_client, django_assert_num_queries, make_review, g
 def test_the_draft_editor_shows_the_saved_rows_and_figures(author_client, review):
     response = author_client.get(url("review_update", review.reference))
 
-    html = text_of(response)
+    html = squeeze(response)
     assert response.status_code == 200
     assert "Errors spike</textarea>" in html
     assert 'value="Add a canary"' in html

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from reviews.models import ActionItem
+from tests.html import select_options
 
 pytestmark = pytest.mark.django_db
 
@@ -66,31 +67,27 @@ def test_htmx_request_gets_only_the_results(reader_client, ledger):
     assert "<html" not in html and "search-form" not in html
 
 
-def _options(html, select_id):
-    start = html.index(f'<select id="{select_id}"')
-    return html[start : html.index("</select>", start)]
-
-
 def test_filter_lists_offer_what_the_results_concern_not_the_whole_registry(
     reader_client, ledger, make_team, make_service
 ):
     elsewhere = make_team("Warehouse Robotics")
     make_service("Conveyor Control", owner_team=elsewhere, description="Moves parcels.")
     html = get(reader_client, q="ledger")
-    services, teams = _options(html, "search-service"), _options(html, "search-team")
+    services, teams = select_options(html, "search-service"), select_options(html, "search-team")
     assert '<option value="ledger">Ledger</option>' in services and "Conveyor Control" not in services
     assert '<option value="payments">Payments</option>' in teams and "Warehouse Robotics" not in teams
 
     # The service filtered on stays offered (and selected) even when nothing matches with it.
     narrowed = get(reader_client, q="ledger", service="conveyor-control")
-    assert '<option value="conveyor-control" selected>Conveyor Control</option>' in _options(narrowed, "search-service")
+    offered = select_options(narrowed, "search-service")
+    assert '<option value="conveyor-control" selected>Conveyor Control</option>' in offered
 
     # Typing (htmx) swaps the lists out of band with the results, so they follow what is found.
     response = reader_client.get(reverse("search:results"), {"q": "conveyor"}, headers={"HX-Request": "true"})
     update = response.content.decode()
     assert 'id="search-service-filter" hx-swap-oob="true"' in update
-    assert '<option value="conveyor-control">Conveyor Control</option>' in _options(update, "search-service")
-    assert "Ledger" not in _options(update, "search-service")
+    assert '<option value="conveyor-control">Conveyor Control</option>' in select_options(update, "search-service")
+    assert "Ledger" not in select_options(update, "search-service")
     assert 'id="search-service-filter" hx-swap-oob' not in get(reader_client, q="conveyor")
 
 

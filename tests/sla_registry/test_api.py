@@ -84,12 +84,15 @@ def test_monitoring_pushes_measurements_like_the_csv_import(make_user, make_sla)
     url = f"/api/v1/slas/{sla.reference}/measurements/"
     answer = api.post(url, {"measurements": [row]}, format="json")
     assert answer.status_code == 201, answer.json()
-    assert answer.json() == {"created": 1, "replaced": 0, "objectives": 1}
+    assert answer.json() == {"created": 1, "replaced": 0, "objectives": 1, "replaced_periods": []}
     again = api.post(url, {"measurements": [{**row, "good": 999}]}, format="json")
     assert again.status_code == 400 and "already has a measurement" in " ".join(again.json()["errors"]["measurements"])
     assert Measurement.objects.get().good == 998
     replaced = api.post(url, {"measurements": [{**row, "good": 999}], "replace": True}, format="json")
     assert replaced.json()["replaced"] == 1
+    assert [(period["previous"]["good"], period["good"]) for period in replaced.json()["replaced_periods"]] == [
+        (998, 999)
+    ]
     assert Measurement.objects.get().good == 999
 
 

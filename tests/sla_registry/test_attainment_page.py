@@ -1,6 +1,5 @@
 """The SLA page's attainment panel: each objective over its current window, against hand-computed figures."""
 
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sla_registry.models import Measurement, Objective
+from tests.html import fragment, table_row, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +26,15 @@ def measure(sla, indicator, days_ago, good, total):
     )
 
 
+def attainment(html):
+    """The attainment table of an SLA page."""
+    return fragment(html, 'id="attainment"', "</table>")
+
+
 def row_of(html, indicator):
-    match = re.search(
-        rf"<tr>\s*<th scope=\"row\">{re.escape(indicator)}</th>(.*?)</tr>", html.split('id="attainment"')[1], re.S
-    )
-    assert match, f"no attainment row for {indicator}"
-    return " ".join(re.sub(r"<[^>]+>", " ", match[1]).split()), match[1]
+    """The text and the markup of the cells of the attainment row of `indicator`, its heading left out."""
+    cells = table_row(attainment(html), f'<th scope="row">{indicator}</th>').split("</th>", 1)[1]
+    return text_of(cells), cells
 
 
 @pytest.fixture
@@ -69,7 +72,7 @@ def test_each_objective_shows_its_ratio_verdict_budget_and_periods(reader_client
     assert text == "28 d 95.000% good 1200 ms No ratio target — 1 period"
     text, _ = row_of(html, "Refunds on time")
     assert text == "28 d No measurements yet."
-    assert "style=" not in html.split('id="attainment"')[1].split("</table>")[0]
+    assert "style=" not in attainment(html)
 
 
 def test_an_older_version_of_the_terms_shows_no_attainment(reader_client, sla):

@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.messages import get_messages
@@ -17,67 +16,14 @@ from approvals.models import ChangeRequest
 from sla_registry.choices import AgreementStatus
 from sla_registry.documents import EscalationMatrixKind, ServiceLevelAgreementKind
 from sla_registry.models import EscalationStep, Objective, ResponseTarget, ServiceLevelAgreement
+from tests.html import read_form
 
 pytestmark = pytest.mark.django_db
 
 
-class _ProposalPage(HTMLParser):
-    """Reads the editor's form as a browser would submit it, and which controls have a label."""
-
-    def __init__(self):
-        super().__init__()
-        self.values, self.control_ids, self.label_targets = {}, [], set()
-        self._in_form = False
-        self._select = self._textarea = None
-        self._options = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and "proposal-form" in (attrs.get("class") or ""):
-            self._in_form = True
-        if not self._in_form:
-            return
-        if tag == "label" and attrs.get("for"):
-            self.label_targets.add(attrs["for"])
-        if tag in ("input", "select", "textarea") and attrs.get("type") not in ("hidden", "submit"):
-            self.control_ids.append(attrs.get("id"))
-        if tag == "input" and attrs.get("name"):
-            if attrs.get("type") in ("checkbox", "radio"):
-                if "checked" in attrs:
-                    self.values.setdefault(attrs["name"], []).append(attrs.get("value", "on"))
-            else:
-                self.values[attrs["name"]] = [attrs.get("value", "")]
-        elif tag == "select":
-            self._select, self._options = attrs, []
-        elif tag == "option" and self._select is not None:
-            self._options.append((attrs.get("value", ""), "selected" in attrs))
-        elif tag == "textarea":
-            self._textarea, self.values[attrs["name"]] = attrs["name"], [""]
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._in_form = False
-        elif tag == "select" and self._select is not None:
-            chosen = [value for value, selected in self._options if selected]
-            if not chosen and "multiple" not in self._select and self._options:
-                chosen = [self._options[0][0]]
-            self.values[self._select["name"]] = chosen
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            # Browsers submit a textarea's line ends as CRLF.
-            self.values[self._textarea] = [self.values[self._textarea][0].replace("\n", "\r\n")]
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            text = self.values[self._textarea][0] + data
-            self.values[self._textarea] = [text.removeprefix("\n") if not self.values[self._textarea][0] else text]
-
-
 def read_page(response):
-    page = _ProposalPage()
-    page.feed(response.content.decode())
-    return page
+    """The editor's form as a browser would submit it, and which of its controls have a label."""
+    return read_form(response, "proposal-form")
 
 
 def submitted(response, **changes):

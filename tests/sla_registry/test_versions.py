@@ -14,7 +14,7 @@ from approvals.models import DocumentVersion
 from sla_registry import actions
 from sla_registry.documents import EscalationMatrixKind
 from sla_registry.models import EscalationStep, ServiceLevelAgreement
-from tests.sla_registry.test_views import AccessibilityAudit
+from tests.html import accessibility_problems, fragment, section, select_options, squeeze, table_row
 
 pytestmark = pytest.mark.django_db
 
@@ -55,14 +55,12 @@ def get(client, name, *args, status=200, **query):
 
 
 def sev1_row(html):
-    start = html.rindex("<tr", 0, html.index(">SEV1</a>"))
-    return html[start : html.index("</tr>", start)]
+    return table_row(html, ">SEV1</a>")
 
 
 def notice(html):
-    """The text of the page's first notice (status or alert)."""
-    start = html.index('<div class="notice')
-    return " ".join(html[start : html.index("</div>", start)].split())
+    """The page's first notice (status or alert), whitespace collapsed."""
+    return squeeze(fragment(html, '<div class="notice', "</div>"))
 
 
 # The Terms tab ---------------------------------------------------------------
@@ -85,7 +83,7 @@ def test_detail_shows_the_current_version_and_the_change_request_that_made_it(re
 def test_detail_of_a_document_the_portal_took_over(reader_client, governed_sla):
     html = get(reader_client, "sla_detail", governed_sla.sla.reference)
 
-    line = html[html.index('<p class="version-line">') : html.index("</p>", html.index('<p class="version-line">'))]
+    line = fragment(html, '<p class="version-line">', "</p>")
     assert ">Version 1</a>" in line
     assert "recorded when the portal took it over" in line
     assert "CR-" not in line
@@ -123,9 +121,9 @@ def test_detail_lists_the_open_change_requests(reader_client, governed_sla, subm
 
     html = get(reader_client, "sla_detail", governed_sla.sla.reference)
 
-    section = html[html.index('id="open-changes"') : html.index("</section>")]
-    assert f'href="{change_request.get_absolute_url()}">{change_request.reference}</a>' in section
-    assert "Even faster SEV1" in section and "In review" in section
+    open_changes = section(html, "open-changes")
+    assert f'href="{change_request.get_absolute_url()}">{change_request.reference}</a>' in open_changes
+    assert "Even faster SEV1" in open_changes and "In review" in open_changes
     assert "<td>30 min</td>" in sev1_row(html)  # an open request changes nothing yet
 
 
@@ -318,8 +316,8 @@ def test_compare_reads_the_change_in_words_and_field_by_field(reader_client, cha
         "<td><del>30</del></td><td><ins>15</ins></td></tr>"
     ) in html
     assert '<th scope="col">Version 1</th><th scope="col">Version 2</th>' in html
-    assert '<option value="1" selected>' in html.split('id="compare-from"')[1].split("</select>")[0]
-    assert '<option value="2" selected>' in html.split('id="compare-to"')[1].split("</select>")[0]
+    assert '<option value="1" selected>' in select_options(html, "compare-from")
+    assert '<option value="2" selected>' in select_options(html, "compare-to")
     assert 'href="?from=2&amp;to=1">Swap' in html
 
 
@@ -392,7 +390,7 @@ def test_a_version_naming_a_team_that_was_renamed_since_still_reads(reader_clien
 
     html = get(reader_client, "sla_version", changed.sla.reference, 1)
 
-    consumers = html[html.index("<dt>Consumers</dt>") : html.index("</dd>", html.index("<dt>Consumers</dt>"))]
+    consumers = fragment(html, "<dt>Consumers</dt>", "</dd>")
     assert "checkout" in consumers and "<a" not in consumers  # the slug it had, as text
     assert '<a href="/teams/payments/">Payments</a>' in html
 
@@ -414,7 +412,7 @@ def test_version_pages_have_ordered_headings_labelled_controls_and_scoped_header
         "history": get(reader_client, "sla_history", reference),
     }
 
-    problems = {name: AccessibilityAudit().audit(html) for name, html in pages.items()}
+    problems = {name: accessibility_problems(html) for name, html in pages.items()}
 
     assert {name: found for name, found in problems.items() if found} == {}
 
@@ -463,8 +461,8 @@ def test_matrix_pages_show_versions_as_of_and_compare(reader_client, versioned_m
     back = get(reader_client, "matrix_compare", reference, **{"from": 2, "to": 1})
 
     def wait(html):
-        sev1 = html[html.index("<tbody>", html.index('<h3 id="severity-SEV1">')) :]
-        return sev1[: sev1.index("</tr>")]
+        """The first row of the SEV1 steps."""
+        return fragment(html, "<tbody>", "</tr>", after='<h3 id="severity-SEV1">')
 
     assert "<td>5 min</td>" in wait(detail) and ">Version 2</a>" in detail
     assert versioned_matrix.change_request.reference in detail

@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 import time_machine
@@ -27,6 +26,7 @@ from sla_registry.models import (
     Severity,
     Team,
 )
+from tests.html import accessibility_problems, table_row
 
 pytestmark = pytest.mark.django_db
 
@@ -72,12 +72,6 @@ def page(client, name, *args, **query):
     response = client.get(url(name, *args), query)
     assert response.status_code == 200
     return response.content.decode()
-
-
-def table_row(html, text):
-    """The <tr>…</tr> of a rendered table that contains `text`."""
-    start = html.rindex("<tr", 0, html.index(text))
-    return html[start : html.index("</tr>", start)]
 
 
 def target(severity, acknowledge, restore, resolve, **extra):
@@ -1095,37 +1089,6 @@ def test_matrix_detail_queries(
 # Accessibility ---------------------------------------------------------------
 
 
-class AccessibilityAudit(HTMLParser):
-    """Finds what keeps a page from working with a screen reader: skipped heading
-    levels, unlabelled form controls and table headers without a scope."""
-
-    def __init__(self):
-        super().__init__()
-        self.problems, self.heading_levels, self.labelled_ids, self.control_ids = [], [], set(), []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-            level = int(tag[1])
-            previous = self.heading_levels[-1] if self.heading_levels else 0
-            if level > previous + 1:
-                self.problems.append(f"<{tag}> follows <h{previous}>")
-            self.heading_levels.append(level)
-        elif tag == "label" and attrs.get("for"):
-            self.labelled_ids.add(attrs["for"])
-        elif tag in {"select", "textarea"} or (
-            tag == "input" and attrs.get("type") not in {"hidden", "submit", "button"}
-        ):
-            self.control_ids.append(attrs.get("id"))
-        elif tag == "th" and not attrs.get("scope"):
-            self.problems.append("<th> without scope")
-
-    def audit(self, html):
-        self.feed(html)
-        self.problems += [f"control {id_} has no label" for id_ in self.control_ids if id_ not in self.labelled_ids]
-        return self.problems
-
-
 def test_pages_have_ordered_headings_labelled_controls_and_scoped_headers(
     editor_client, editor, checkout_matrix, make_sla, make_journey, make_user
 ):
@@ -1157,6 +1120,6 @@ def test_pages_have_ordered_headings_labelled_controls_and_scoped_headers(
         ("matrix_history", checkout_matrix.reference),
     ]
 
-    problems = {name: AccessibilityAudit().audit(page(editor_client, name, *args)) for name, *args in pages}
+    problems = {name: accessibility_problems(page(editor_client, name, *args)) for name, *args in pages}
 
     assert {name: found for name, found in problems.items() if found} == {}

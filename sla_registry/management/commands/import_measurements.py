@@ -71,6 +71,12 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{count} error{'s' if count != 1 else ''} in {file}; nothing was imported. Fix them and run again."
             ) from None
+        # What was replaced is named (the audit log keeps it too), beside the progress, on stderr.
+        for replaced in recorded.replaced_periods[:ERRORS_SHOWN]:
+            self.stderr.write(f"Replaced {replaced}")
+        hidden = len(recorded.replaced_periods) - ERRORS_SHOWN
+        if hidden > 0:
+            self.stderr.write(f"… and {hidden} more replaced.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {recorded.total} measurement{'s' if recorded.total != 1 else ''} for "
