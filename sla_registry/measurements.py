@@ -376,6 +376,44 @@ def _write(wheres, measurements, *, source, acting_user, replace):
     return clashing, replaced
 
 
+def _overlap_errors(wheres, measurements):
+    """A row whose period overlaps another period of the same objective, stored or in the batch, without being it.
+
+    Attainment adds up periods: two overlapping ones would count the same events twice. The same period
+    again is a replacement (handled by `replace`), not an overlap. One query.
+    """
+    if not measurements:
+        return []
+    periods = {}  # (sla, indicator) -> [(start, end, where or None for stored)]
+    stored = Measurement.objects.filter(
+        sla_id__in={measurement.sla_id for measurement in measurements},
+        indicator__in={measurement.indicator for measurement in measurements},
+        period_start__lt=max(measurement.period_end for measurement in measurements),
+        period_end__gt=min(measurement.period_start for measurement in measurements),
+    ).values_list("sla_id", "indicator", "period_start", "period_end")
+    for sla_id, indicator, start, end in stored:
+        periods.setdefault((sla_id, indicator), []).append((start, end, None))
+    errors = []
+    for where, measurement in zip(wheres, measurements, strict=True):
+        objective = (measurement.sla_id, measurement.indicator)
+        start, end = measurement.period_start, measurement.period_end
+        for other_start, other_end, other_where in periods.get(objective, []):
+            if (other_start, other_end) != (start, end) and other_start < end and other_end > start:
+                which = f"the period of {other_where}" if other_where else "a stored period"
+                errors.append(
+                    MeasurementError(
+                        where,
+                        "period_start",
+                        f"{measurement.sla.reference} “{measurement.indicator}” {start:%Y-%m-%d %H:%M} to "
+                        f"{end:%Y-%m-%d %H:%M} UTC overlaps {which}, {other_start:%Y-%m-%d %H:%M} to "
+                        f"{other_end:%Y-%m-%d %H:%M} UTC; events would be counted twice",
+                    )
+                )
+                break
+        periods.setdefault(objective, []).append((start, end, where))
+    return errors
+
+
 def record_measurements(rows, *, source, acting_user, replace=False):
     """Validate every row, then write them all (or nothing) in one transaction.
 
@@ -390,9 +428,12 @@ def record_measurements(rows, *, source, acting_user, replace=False):
     slas = _load_slas(rows)
     _refuse_outsiders(slas.values(), acting_user)
     measurements = validate_measurements(rows, slas=slas)
+    wheres = [where for where, _values in rows]
+    overlapping = _overlap_errors(wheres, measurements)
+    if overlapping:
+        raise MeasurementsRejected(overlapping)
     for measurement in measurements:
         measurement.source = source
-    wheres = [where for where, _values in rows]
     try:
         with transaction.atomic():
             clashing, replaced = _write(wheres, measurements, source=source, acting_user=acting_user, replace=replace)

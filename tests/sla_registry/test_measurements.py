@@ -326,3 +326,26 @@ def test_the_import_refuses_a_user_outside_the_provider_team(sla, tmp_path, caps
     with pytest.raises(CommandError, match="There is no active user “nobody”"):
         run(path, capsys, user="nobody")
     assert not Measurement.objects.exists()
+
+
+def test_a_period_overlapping_a_stored_or_sent_one_is_refused_naming_it(sla):
+    record_measurements(numbered([row(sla)]), source="csv", acting_user=None)  # 1 Oct 00:00 to 2 Oct 00:00
+    overlapping = row(sla, period_start="2026-10-01T12:00:00Z", period_end="2026-10-02T12:00:00Z")
+    with pytest.raises(MeasurementsRejected) as stored:
+        record_measurements(numbered([overlapping]), source="api", acting_user=None)
+    assert [str(error) for error in stored.value.errors] == [
+        f"row 1, column period_start: {sla.reference} “Checkout requests that succeed” 2026-10-01 12:00 to "
+        "2026-10-02 12:00 UTC overlaps a stored period, 2026-10-01 00:00 to 2026-10-02 00:00 UTC; "
+        "events would be counted twice"
+    ]
+    within = [
+        row(sla, period_start="2026-10-05T00:00:00Z", period_end="2026-10-06T00:00:00Z"),
+        row(sla, period_start="2026-10-05T06:00:00Z", period_end="2026-10-05T07:00:00Z"),
+    ]
+    with pytest.raises(MeasurementsRejected, match="overlaps the period of row 1"):
+        record_measurements(numbered(within), source="api", acting_user=None)
+    assert Measurement.objects.count() == 1
+    # Adjacent periods and another objective's period are not overlaps.
+    adjacent = row(sla, period_start="2026-10-02T00:00:00Z", period_end="2026-10-03T00:00:00Z")
+    other = row(sla, indicator="Place-order latency, p95", good="95", total="100")
+    assert record_measurements(numbered([adjacent, other]), source="api", acting_user=None).created == 2
