@@ -342,8 +342,10 @@ def test_a_period_overlapping_a_stored_or_sent_one_is_refused_naming_it(sla):
         row(sla, period_start="2026-10-05T00:00:00Z", period_end="2026-10-06T00:00:00Z"),
         row(sla, period_start="2026-10-05T06:00:00Z", period_end="2026-10-05T07:00:00Z"),
     ]
-    with pytest.raises(MeasurementsRejected, match="overlaps the period of row 1"):
+    with pytest.raises(MeasurementsRejected) as sent:
         record_measurements(numbered(within), source="api", acting_user=None)
+    assert "row 2, column period_start" in str(sent.value.errors[0])
+    assert "overlaps the period of row 1" in str(sent.value.errors[0])
     assert Measurement.objects.count() == 1
     # Adjacent periods and another objective's period are not overlaps.
     adjacent = row(sla, period_start="2026-10-02T00:00:00Z", period_end="2026-10-03T00:00:00Z")
