@@ -12,6 +12,9 @@ class ApiToken(AbstractAuthToken):
     """
 
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “deploy pipeline”.")
+    # Written at most once a minute per token (api.authentication), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_from = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

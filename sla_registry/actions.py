@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
+from api.models import ApiToken
+from api.tokens import revoke_api_token
 from audit.log import record_event
 from core.history import stamp
 from sla_registry.choices import TeamKind
@@ -254,7 +256,12 @@ def set_global_permissions(holder, permissions, *, acting_user):
 
 @transaction.atomic
 def record_access_flags(user, flags_changed, *, acting_user):
-    """Audit the ACCESS_FLAGS an edit of `user` changed (`flags_changed`: {name: (before, after)})."""
+    """Audit the ACCESS_FLAGS an edit of `user` changed (`flags_changed`: {name: (before, after)}).
+
+    A deactivated user's API tokens are revoked with it: they would otherwise wake with the account."""
+    if flags_changed.get("is_active", (None, True))[1] is False:
+        for token in ApiToken.objects.filter(user=user):
+            revoke_api_token(token, acting_user=acting_user)
     for name, (before, after) in sorted(flags_changed.items()):
         record_event(
             "user.access_changed",

@@ -80,3 +80,47 @@ def test_create_api_token_command_prints_a_working_token(make_user, capsys):
     text = captured.out.strip()
     assert "schema checks" in captured.err
     assert token_client(text).get("/api/v1/teams/").status_code == 200
+
+
+def test_an_expired_token_says_so_and_stays_listed_for_its_owner(client, make_user, time_machine):
+    user = make_user("token.owner")
+    _token, text = create_api_token(name="nightly export", days=1, acting_user=user)
+    time_machine.move_to(timezone.now() + timedelta(days=2))
+    answer = token_client(text).get("/api/v1/teams/")
+    assert answer.status_code == 401
+    assert answer.json()["detail"].startswith("Token expired on ")
+    client.force_login(user)
+    assert "expired" in client.get("/profile/").content.decode()  # kept, so its owner sees what happened
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(client, make_user, time_machine):
+    user = make_user("pipeline.owner")
+    token, text = create_api_token(name="deploy pipeline", days=30, acting_user=user)
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    api = token_client(text)
+    api.get("/api/v1/teams/", REMOTE_ADDR="192.0.2.10")
+    token.refresh_from_db()
+    assert (token.last_used_at, token.last_used_from) == (start, "192.0.2.10")
+    time_machine.move_to(start + timedelta(seconds=30), tick=False)
+    api.get("/api/v1/teams/", REMOTE_ADDR="192.0.2.11")
+    token.refresh_from_db()
+    assert token.last_used_at == start  # not written again within the minute
+    time_machine.move_to(start + timedelta(seconds=61), tick=False)
+    api.get("/api/v1/teams/", REMOTE_ADDR="192.0.2.11")
+    token.refresh_from_db()
+    assert (token.last_used_at, token.last_used_from) == (start + timedelta(seconds=61), "192.0.2.11")
+    client.force_login(user)
+    assert "from 192.0.2.11" in client.get("/profile/").content.decode()
+
+
+def test_deactivating_a_user_revokes_their_tokens(make_user, admin_actor):
+    from sla_registry.actions import record_access_flags
+
+    user = make_user("leaver")
+    _token, text = create_api_token(name="laptop", days=30, acting_user=user)
+    user.is_active = False
+    user.save()
+    record_access_flags(user, {"is_active": (True, False)}, acting_user=admin_actor)
+    assert not ApiToken.objects.filter(user=user).exists()
+    assert token_client(text).get("/api/v1/teams/").status_code == 401
