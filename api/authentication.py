@@ -11,6 +11,7 @@ from hmac import compare_digest
 
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
@@ -52,3 +53,9 @@ class PortalTokenAuthentication(TokenAuthentication):
                 )
             return self.validate_user(candidate)
         raise AuthenticationFailed("Invalid token.")
+
+
+class PortalTokenScheme(KnoxTokenScheme):
+    """The OpenAPI security scheme of the portal's tokens: knox's, under its usual name."""
+
+    target_class = "api.authentication.PortalTokenAuthentication"
