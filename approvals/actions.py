@@ -35,13 +35,14 @@ def _webhook_data(change_request, **fields):
         "change_request": change_request.reference,
         "kind": change_request.document_kind,
         "document": change_request.governed_kind.reference_of(document_id) if document_id else None,
-        "restricted": bool((change_request.proposed or {}).get("is_restricted")),
         **fields,
     }
 
 
 def _restriction(change_request):
-    """What outbound messages about this request may say to whom (its kind decides; None: everything)."""
+    """What outbound messages about this request may say to whom: its kind's rule (a notifications Restriction
+    when the document, as it stands or as proposed, is restricted; None: everyone reads everything). Every
+    notify() about a change request passes it, so its payloads say "restricted" true or false from it."""
     link = _portal_link(change_request.get_absolute_url())
     return change_request.governed_kind.restriction(change_request, link=link)
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from approvals.choices import ChangeState, Verdict
+from approvals.choices import Verdict
 
 
 class DecisionForm(forms.Form):
@@ -13,17 +13,6 @@ class DecisionForm(forms.Form):
         required=False,
         help_text="Required when you reject: say what would make it acceptable.",
     )
-
-    def __init__(self, *args, teams, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams
-
-
-class ChangeRequestFilterForm(forms.Form):
-    state = forms.ChoiceField(choices=[("", "Any state"), *ChangeState.choices], required=False)
-    team = forms.ModelChoiceField(queryset=None, required=False, to_field_name="slug", empty_label="Any team")
-    document = forms.CharField(required=False, label="Document", help_text="A reference such as SLA-0003.")
-    author = forms.CharField(required=False, label="Author (username)")
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)

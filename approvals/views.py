@@ -18,7 +18,8 @@ from approvals import actions
 from approvals.choices import OPEN_STATES, ChangeState, Verdict
 from approvals.diff import field_differences
 from approvals.exceptions import InvalidTransition, NotAllowed
-from approvals.forms import ChangeRequestFilterForm, DecisionForm
+from approvals.filters import ChangeRequestFilter, document_of
+from approvals.forms import DecisionForm
 from approvals.models import ChangeRequest, Decision, DocumentVersion, EmergencyGrant
 from approvals.permissions import (
     access_change_request,
@@ -27,7 +28,7 @@ from approvals.permissions import (
     teams_user_may_approve_for,
     visible_change_requests,
 )
-from approvals.registry import all_kinds, approval_warnings
+from approvals.registry import approval_warnings
 from audit.log import events_for
 from core.formatting import key_words
 
@@ -47,33 +48,22 @@ def _paginate(request, queryset):
 
 
 def change_request_list(request):
-    form = ChangeRequestFilterForm(request.GET or None, teams=_team_model().objects.all())
-    change_requests = _list_queryset(request.user)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["state"]:
-            change_requests = change_requests.filter(state=data["state"])
-        if data["team"]:
-            change_requests = change_requests.filter(required_approvals__team=data["team"])
-        if data["author"]:
-            change_requests = change_requests.filter(author__username=data["author"].strip())
-        if data["document"]:
-            reference = data["document"].strip()
-            matches = [
-                (kind.key, kind.document_id_from_reference(reference))
-                for kind in all_kinds()
-                if kind.document_id_from_reference(reference) is not None
-            ]
-            if matches:
-                change_requests = change_requests.filter(document_kind=matches[0][0], document_id=matches[0][1])
-            else:
-                change_requests = change_requests.none()
-                messages.info(request, f"“{reference}” is not a document reference such as SLA-0003 or ESC-0002.")
+    """Every visible change request, filtered by the same FilterSet as the API's list."""
+    filters = ChangeRequestFilter(request.GET or None, queryset=_list_queryset(request.user), request=request)
+    change_requests = filters.qs if filters.is_bound and filters.is_valid() else filters.queryset
+    reference = (filters.form.cleaned_data.get("document") or "").strip() if filters.is_bound else ""
+    if reference and document_of(reference) is None:
+        messages.info(request, f"“{reference}” is not a document reference such as SLA-0003 or ESC-0002.")
     page = _paginate(request, change_requests)
     return render(
         request,
         "approvals/change_request_list.html",
-        {"page_obj": page, "change_requests": page.object_list, "filter_form": form, "heading": "Change requests"},
+        {
+            "page_obj": page,
+            "change_requests": page.object_list,
+            "filter_form": filters.form,
+            "heading": "Change requests",
+        },
     )
 
 

@@ -5,7 +5,6 @@ errors those raise become 400 (invalid data), 403 (not yours to do) or 409 (not
 in a state that allows it) in api.errors.
 """
 
-import django_filters
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Prefetch
@@ -32,32 +31,11 @@ from approvals.api.serializers import (
     ProposalSerializer,
     RevisionSerializer,
 )
-from approvals.choices import ChangeKind, ChangeState
+from approvals.choices import ChangeKind
+from approvals.filters import ChangeRequestFilter
 from approvals.models import ChangeRequest, Decision, DocumentVersion, RequiredApproval
 from approvals.permissions import access_change_request, visible_change_requests
-from approvals.registry import all_kinds, get_kind
-
-
-class ChangeRequestFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=ChangeState.choices)
-    document_kind = django_filters.CharFilter()
-    author = django_filters.CharFilter(field_name="author__username")
-    team = django_filters.CharFilter(
-        field_name="required_approvals__team__slug", distinct=True, help_text="A team asked to approve (slug)."
-    )
-    document = django_filters.CharFilter(method="filter_document", help_text="A document reference, e.g. SLA-0007.")
-
-    class Meta:
-        model = ChangeRequest
-        fields = ["state", "document_kind", "author", "team", "document"]
-
-    def filter_document(self, queryset, name, value):
-        for kind in all_kinds():
-            document_id = kind.document_id_from_reference(value.strip())
-            if document_id is not None:
-                return queryset.filter(document_kind=kind.key, document_id=document_id)
-        return queryset.none()
-
+from approvals.registry import get_kind
 
 EXAMPLE_PROPOSAL = OpenApiExample(
     "Tighten SEV1 acknowledgement",
