@@ -1,3 +1,5 @@
+"""The hash-chained, append-only audit log every governance action writes to, and who may read it."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""The outbox: email and signed webhooks written with the event, delivered after commit with retries, through one visibility filter."""
+
 from django.apps import AppConfig
 
 

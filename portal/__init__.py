@@ -1,0 +1,1 @@
+"""The Django project only: settings, urls (the API routers joined there), wsgi and asgi."""

@@ -1,3 +1,5 @@
+"""When things ship: release calendars (iCalendar in and out), releases, freeze windows and changes that follow a release."""
+
 from django.apps import AppConfig
 
 

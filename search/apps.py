@@ -1,3 +1,5 @@
+"""The search index: one document per searchable object, two full-text backends, filled by the apps' registered adapters."""
+
 from django.apps import AppConfig
 
 
