@@ -1,4 +1,4 @@
-"""The REST API's shared ground: personal tokens, their authentication, Idempotency-Key, the error shape, bounded JSON and the router helpers."""
+"""The REST API's shared ground: tokens and their authentication, Idempotency-Key, errors, routers."""
 
 from django.apps import AppConfig
 

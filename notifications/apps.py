@@ -1,4 +1,4 @@
-"""The outbox: email and signed webhooks written with the event, delivered after commit with retries, through one visibility filter."""
+"""The outbox: email and signed webhooks written with the event, delivered after commit, with retries."""
 
 from django.apps import AppConfig
 

@@ -1,4 +1,4 @@
-"""When things ship: release calendars (iCalendar in and out), releases, freeze windows and changes that follow a release."""
+"""When things ship: release calendars (iCalendar in and out), releases and freeze windows."""
 
 from django.apps import AppConfig
 

@@ -1,4 +1,4 @@
-"""The search index: one document per searchable object, two full-text backends, filled by the apps' registered adapters."""
+"""The search index: one document per searchable object, two backends, filled by registered adapters."""
 
 from django.apps import AppConfig
 
