@@ -67,8 +67,9 @@ class GovernedKind:
         return True
 
     def restriction(self, change_request, link=""):
-        """For outbound messages about this request: a notifications Restriction when its document is
-        restricted (readers get the text, others are told only that something waits), or None."""
+        """For outbound messages about this request: a notifications Restriction when its document, as it
+        stands or as the request proposes it, is restricted (readers get the text, everyone else is told
+        only that something waits in the portal), or None when everyone may read it."""
         return None
 
     def filter_visible(self, change_requests, user):

@@ -7,6 +7,10 @@ sent at most once a day per subject and recipient: the ReminderSent row for
 outbox rows, and a reminder whose row already exists is skipped. Two runs at
 once are safe: the database's unique constraint lets only one of them insert
 the row (the other waits for it on PostgreSQL and then skips).
+
+A reminder about an action item of a restricted review carries the review's
+Restriction (reviews.permissions.review_restriction), so the outbox's one filter
+gives its text only to the team, assignee and webhooks that may read the review.
 """
 
 from dataclasses import dataclass, field

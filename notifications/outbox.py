@@ -9,11 +9,22 @@ The same call fans the event out to webhooks: one WebhookDelivery per matching
 active subscription (every global one, and those of the teams concerned),
 written in the same transaction, delivered by notifications.webhooks.
 
-Every message obeys visibility through one filter: an event about something
-restricted carries a `Restriction` (made by the app that owns the rule, e.g.
-reviews), and each recipient, email address or webhook subscription, gets the
-full text only if it may read the source; everyone else gets the restriction's
-words, which hold none of it. Webhook payloads say `restricted: true` or `false`.
+Visibility: one filter for every outbound message
+-------------------------------------------------
+An event about something not everyone may read (a restricted post-incident
+review) carries a `Restriction`, made by the app that owns the rule (reviews
+registers nothing here: it hands the Restriction over with the event, so this
+module knows no domain app). Every recipient goes through `reads_in_full`:
+
+* an email to a person: the full text if the rule lets that person read the source;
+* an email to a team's address (its members): the full text if the team may read it;
+* a team's webhook subscription: the full text if its team may read it;
+* a global webhook subscription (its owner is no team in particular): never the full text.
+
+Everyone else gets `redacted()`: the restriction's words, which say only that
+something restricted waits in the portal (and its link), never a title or any
+other text of the source. Every webhook payload says `"restricted": true` or
+`"restricted": false`; callers cannot set that field themselves.
 """
 
 import json
@@ -48,7 +59,8 @@ class Restriction:
 
     `may_read_team(team)` and `may_read_user(user)` apply the owning app's rule (the same as its pages);
     `subject` and `body` hold none of the source's text, only that there is something to open in the
-    portal; `data` is what a webhook payload may carry for a reader who may not read it (references).
+    portal (and its link); `data` is what a webhook payload may carry for a reader who may not read it
+    (references only).
     """
 
     may_read_team: Callable
@@ -58,19 +70,37 @@ class Restriction:
     data: dict = field(default_factory=dict)
 
 
+def reads_in_full(restriction, *, team=None, user=None):
+    """The visibility filter: whether a recipient gets the full text of an event with `restriction`.
+
+    The recipient is a team (its email address, or its webhook subscription), a user (their address), or
+    neither (a global webhook subscription, which speaks for no team: it gets the full text only of events
+    that are not restricted).
+    """
+    if restriction is None:
+        return True
+    if team is not None:
+        return bool(restriction.may_read_team(team))
+    if user is not None:
+        return bool(restriction.may_read_user(user))
+    return False
+
+
+def redacted(restriction, *, subject, body):
+    """(subject, body) for a recipient who may not read the source: the restriction's words, else the text."""
+    return (restriction.subject, restriction.body) if restriction is not None else (subject, body)
+
+
 def recipients_of(*, teams=(), users=(), restriction=None):
     """{address: whether it gets the full text} for teams (their shared inbox) and people.
 
     An address reached both as a reader and as a non-reader gets the redacted words.
     """
     addresses = {}
-    for holder, may_read in (
-        *((team, restriction.may_read_team if restriction else None) for team in teams),
-        *((user, restriction.may_read_user if restriction else None) for user in users),
-    ):
+    for holder, as_team in (*((team, True) for team in teams), *((user, False) for user in users)):
         address = getattr(holder, "email", "")
         if address:
-            full = may_read is None or bool(may_read(holder))
+            full = reads_in_full(restriction, **{"team" if as_team else "user": holder})
             addresses[address] = addresses.get(address, True) and full
     return dict(sorted(addresses.items()))
 
@@ -91,24 +121,23 @@ def notify(
     """Write one outbox row per recipient and one webhook delivery per matching subscription; deliver after commit.
 
     `link` is the page the event is about (by default the first portal address in
-    `body`); `data` adds structured fields to the webhook payload (with
-    "restricted": True only the concerned teams' subscriptions hear it, never a
-    global one); `concerned_teams` are teams whose webhooks hear the event
-    although they are not emailed; `webhooks=False` keeps it off webhooks (the
-    message saying a webhook is failing must not be sent to that webhook). `restriction`
-    (a Restriction) marks an event about something restricted: see the module's docstring.
+    `body`); `data` adds structured fields to the webhook payload (shown only to
+    subscriptions that get the full text); `concerned_teams` are teams whose
+    webhooks hear the event although they are not emailed; `webhooks=False` keeps
+    it off webhooks (the message saying a webhook is failing must not be sent to
+    that webhook). `restriction` (a Restriction) marks an event about something
+    restricted: every recipient goes through the filter described in the module's
+    docstring.
     """
     now = timezone.now()
-    rows = [
-        Notification(
-            event=event,
-            recipient=address,
-            subject=(subject if full else restriction.subject)[:200],
-            body=body if full else restriction.body,
-            next_attempt_at=now,
+    rows = []
+    for address, full in recipients_of(teams=teams, users=users, restriction=restriction).items():
+        shown_subject, shown_body = (subject, body) if full else redacted(restriction, subject=subject, body=body)
+        rows.append(
+            Notification(
+                event=event, recipient=address, subject=shown_subject[:200], body=shown_body, next_attempt_at=now
+            )
         )
-        for address, full in recipients_of(teams=teams, users=users, restriction=restriction).items()
-    ]
     Notification.objects.bulk_create(rows)
     deliveries = []
     if webhooks:
@@ -127,8 +156,8 @@ def notify(
     return rows
 
 
-# Structured fields a caller passes may not replace these.
-PAYLOAD_FIELDS = ("event", "occurred_at", "subject", "body", "link", "teams")
+# Fields every payload has, which a caller's structured fields may not replace.
+PAYLOAD_FIELDS = ("event", "occurred_at", "subject", "body", "link", "teams", "restricted")
 # An event the portal knows more precisely from its data: an applied change to a review publishes it.
 DERIVED_EVENTS = {("change_request.applied", "review"): "review.published"}
 
@@ -145,28 +174,31 @@ def _first_portal_link(body):
     return found.group(0) if found else ""
 
 
+def _as_json(fields):
+    return json.loads(json.dumps(fields, cls=DjangoJSONEncoder))
+
+
 def _fan_out(event, *, subject, body, link, data, teams, now, restriction=None):
     clashes = set(PAYLOAD_FIELDS) & set(data)
     if clashes:
         raise ValueError(f"Webhook data may not replace {', '.join(sorted(clashes))}.")
     team_ids = {team.pk for team in teams}
-    restricted = restriction is not None or bool(data.get("restricted"))
-    data = json.loads(json.dumps({**data, "restricted": restricted}, cls=DjangoJSONEncoder))
-    # A restricted event reaches only the concerned teams' subscriptions, never a global one.
-    audience = Q(team_id__in=team_ids) if restricted else Q(team__isnull=True) | Q(team_id__in=team_ids)
+    restricted = restriction is not None
     link = link if link is not None else _first_portal_link(body)
-    shown = {**data, "subject": subject, "body": body}
-    if restriction is not None:
-        redacted = {**restriction.data, "restricted": True, "subject": restriction.subject, "body": restriction.body}
-        redacted = json.loads(json.dumps(redacted, cls=DjangoJSONEncoder))
+    # What a subscription is shown, by whether it reads the source in full (the filter decides, per subscription).
+    shown = {True: _as_json({**data, "restricted": restricted, "subject": subject, "body": body})}
+    if restricted:
+        words_subject, words_body = redacted(restriction, subject=subject, body=body)
+        shown[False] = _as_json({**restriction.data, "restricted": True, "subject": words_subject, "body": words_body})
+    audience = Q(team__isnull=True) | Q(team_id__in=team_ids)
     deliveries = []
     for subscription in WebhookSubscription.objects.filter(audience, active=True).select_related("team").order_by("pk"):
-        full = restriction is None or (subscription.team is not None and restriction.may_read_team(subscription.team))
+        full = reads_in_full(restriction, team=subscription.team)
         for webhook_event in webhook_events_for(event, data):
             if not subscription.wants(webhook_event):
                 continue
             payload = {
-                **(shown if full else redacted),
+                **shown[full],
                 "event": webhook_event,
                 "occurred_at": now.isoformat(),
                 "link": link,

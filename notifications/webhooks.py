@@ -5,7 +5,8 @@ What a receiver gets
 A POST with a JSON body::
 
     {"event": "change_request.applied", "occurred_at": "2026-05-04T09:30:00+00:00",
-     "subject": "…", "body": "…", "link": "https://portal/…", "teams": ["payments"], …}
+     "subject": "…", "body": "…", "link": "https://portal/…", "teams": ["payments"],
+     "restricted": false, …}
 
 (plus structured fields of the event, such as "change_request" and "kind") and
 these headers:
@@ -45,6 +46,12 @@ Verifying (copy this into a receiver; it needs only the standard library)::
     #                       request.get_data(), request.headers["X-SLA-Portal-Signature"])
 
 Verify the raw bytes received, before parsing the JSON.
+
+"restricted" is true when the event is about something not everyone may read (a
+restricted post-incident review). A team's receiver then gets the full text only
+if that team may read it; other teams' receivers and every global one get the
+redacted form: "subject" and "body" say only that something restricted waits in
+the portal, with "link" and the review's reference, and no structured fields.
 """
 
 import hashlib

@@ -96,13 +96,14 @@ class ReviewKind(GovernedKind):
         return change_requests.exclude(document_kind=self.key, document_id__in=hidden_reviews(user).values("pk"))
 
     def restriction(self, change_request, link=""):
-        """Messages about a request to a restricted review tell non-readers only that it waits."""
+        """Messages about a request to a review restricted now, or by the request, tell non-readers only
+        that it waits (reviews.permissions.review_restriction decides who reads)."""
         from reviews.permissions import review_restriction
 
         review = PostIncidentReview.objects.filter(pk=change_request.document_id).first()
-        if review is None:
-            return None
-        return review_restriction(review, about=f"Change request {change_request.reference}", link=link)
+        return review_restriction(
+            review, about=f"Change request {change_request.reference}", link=link, proposed=change_request.proposed
+        )
 
     def retired(self, data):
         raise InvalidTransition("A post-incident review is never retired; amend it instead.")

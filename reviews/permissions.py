@@ -155,23 +155,52 @@ def with_may_update(items, user):
     return items.annotate(may_update=Exists(allowed))
 
 
-def review_restriction(review, *, about, link=""):
-    """The Restriction for an outbound message whose source is `review` (None when it is not restricted).
+def review_restriction(review, *, about, link="", proposed=None):
+    """The notifications Restriction for an outbound message whose source is `review` (None when nobody is
+    kept from reading it): the one rule, as the pages apply it, handed to every email and webhook.
 
-    Readers are decided as the pages decide: a team that sees the review (teams_that_see), a person who
-    may open it (visible_reviews). Everyone else is told only that `about` ("An overdue action item")
-    waits in the portal, with no title or text of the review.
+    Readers are decided as the pages decide: a team that sees the review (teams_that_see: the named teams,
+    the committee and leadership), a person who may open it (visible_reviews). A review not restricted yet
+    that `proposed` (a change request's proposed document) would restrict is read as it would be: by the
+    teams the proposal names, the committee, leadership and its authors; so a proposal to restrict a review
+    never goes out in full to everyone. Everyone else is told only that `about` ("An overdue action item")
+    of a restricted review waits in the portal, with its link: no title or any other text of the review.
     """
     from notifications.outbox import Restriction
 
-    if not review.is_restricted:
+    restricted_now = review is not None and review.is_restricted
+    proposed_restricted = bool((proposed or {}).get("is_restricted"))
+    if not (restricted_now or proposed_restricted):
         return None
-    readers = set(teams_that_see(review).values_list("pk", flat=True))
-    words = f"{about} of a restricted review needs you: open the portal to read it."
+    if restricted_now:
+        readers = set(teams_that_see(review).values_list("pk", flat=True))
+
+        def may_read_user(user):
+            return visible_reviews(user).filter(pk=review.pk).exists()
+
+    else:
+        named = Q(slug__in=proposed.get("restricted_to") or [])
+        readers = set(
+            Team.objects.filter(named | Q(is_sla_committee=True) | Q(kind=TeamKind.LEADERSHIP)).values_list(
+                "pk", flat=True
+            )
+        )
+        authors = set(review.authors.values_list("pk", flat=True)) if review is not None else set()
+
+        def may_read_user(user):
+            if user.is_superuser or user.pk in authors:
+                return True
+            return Team.objects.filter(pk__in=readers, group__user=user).exists()
+
+    def may_read_team(team):  # a team's address and its webhooks: its members, who all see it or not
+        return team.pk in readers
+
+    words = f"{about} of a restricted review needs you: open the portal"
+    reference = {"review": review.reference} if review is not None else {}
     return Restriction(
-        may_read_team=lambda team: team.pk in readers,
-        may_read_user=lambda user: visible_reviews(user).filter(pk=review.pk).exists(),
-        subject=f"{about} of a restricted review",
-        body=f"{words}\n\n{link}".strip(),
-        data={"review": review.reference},
+        may_read_team=may_read_team,
+        may_read_user=may_read_user,
+        subject=words,
+        body=f"{words} to read it.\n\n{link}".strip(),
+        data=reference,
     )

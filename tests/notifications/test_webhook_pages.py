@@ -1,11 +1,15 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications import actions
 from notifications.models import WebhookDelivery, WebhookSubscription
 from notifications.outbox import notify
+from notifications.permissions import may_manage_global_webhooks
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +96,32 @@ def test_staff_may_make_a_global_webhook_and_a_team_approver_may_not(client, mak
     approver = make_user("checkout.approver", approver_for=[teams["checkout"]])
     form = client_for(client, approver).get(reverse("notifications:webhook_create")).content.decode()
     assert "Global: every team" not in form
+
+
+def test_global_webhooks_are_made_by_staff_superusers_and_the_committee_only(make_user, teams):
+    committee = teams["committee"]
+    allowed = {
+        "staff": make_user("portal.staff", is_staff=True),
+        "superuser": make_user("portal.root", is_superuser=True),
+        "committee member": make_user("committee.member", teams=[committee]),
+        "committee approver": make_user("committee.approver", approver_for=[committee]),
+    }
+    refused = {
+        "team approver": make_user("payments.approver", approver_for=[teams["payments"]]),
+        "team member": make_user("payments.member", teams=[teams["payments"]]),
+        "anonymous": AnonymousUser(),
+    }
+    for role, user in allowed.items():
+        assert may_manage_global_webhooks(user), role
+        url = f"https://hooks.example.com/{role.replace(' ', '-')}"
+        hook = actions.create_subscription(None, url=url, acting_user=user)
+        assert hook.is_global, role
+    for role, user in refused.items():
+        assert not may_manage_global_webhooks(user), role
+        if user.is_authenticated:
+            with pytest.raises(PermissionDenied):
+                actions.create_subscription(None, url="https://hooks.example.com/refused", acting_user=user)
+    assert WebhookSubscription.objects.filter(team__isnull=True).count() == len(allowed)
 
 
 def test_creating_a_webhook_shows_its_secret_once(client, make_user, teams):

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from approvals import actions as approval_actions
 from notifications import actions, webhooks
 from notifications.models import Notification, WebhookDelivery, WebhookSubscription
-from notifications.outbox import notify
+from notifications.outbox import Restriction, notify
 from notifications.tasks import deliver_notifications
 from notifications.webhooks import deliver_due_webhooks, sign, verify_signature
 from tests.notifications.receivers import Receiver
@@ -120,13 +120,46 @@ def test_an_applied_review_is_also_review_published(make_team, subscribe):
     ]
 
 
-def test_a_restricted_event_reaches_only_the_concerned_teams_webhooks(make_team, subscribe):
-    payments = make_team("Payments")
-    team_hook = subscribe("https://hooks.example.com/p", team=payments)
+def test_a_restricted_event_gives_its_text_only_to_subscriptions_whose_team_may_read_it(make_team, subscribe):
+    payments, checkout = make_team("Payments"), make_team("Checkout")
+    reader = subscribe("https://hooks.example.com/p", team=payments)
+    outsider = subscribe("https://hooks.example.com/c", team=checkout)
     global_hook = subscribe("https://hooks.example.com/g")
-    notify("change_request.submitted", subject="PIR-0004", body="", teams=[payments], data={"restricted": True})
-    assert team_hook.deliveries.count() == 1
-    assert global_hook.deliveries.count() == 0
+    restriction = Restriction(
+        may_read_team=lambda team: team == payments,
+        may_read_user=lambda user: False,
+        subject="Something restricted needs you",
+        body="Open the portal.",
+        data={"review": "PIR-0004"},
+    )
+    notify(
+        "change_request.submitted",
+        subject="Leaked keys",
+        body="Rotate them",
+        teams=[payments, checkout],
+        data={"summary": "Leaked keys"},
+        restriction=restriction,
+    )
+
+    full = reader.deliveries.get().payload
+    assert (full["restricted"], full["subject"], full["summary"]) == (True, "Leaked keys", "Leaked keys")
+    for hook in (outsider, global_hook):
+        payload = hook.deliveries.get().payload
+        assert payload["restricted"] is True
+        assert (payload["subject"], payload["body"], payload["review"]) == (
+            "Something restricted needs you",
+            "Open the portal.",
+            "PIR-0004",
+        )
+        assert "Leaked" not in json.dumps(payload) and "Rotate" not in json.dumps(payload)
+
+
+def test_an_unrestricted_event_says_so_and_callers_may_not_set_the_flag(subscribe):
+    global_hook = subscribe("https://hooks.example.com/g")
+    notify("change_request.submitted", subject="SLA-0001", body="Faster")
+    assert global_hook.deliveries.get().payload["restricted"] is False
+    with pytest.raises(ValueError, match="restricted"):
+        notify("change_request.submitted", subject="SLA-0001", body="", data={"restricted": False})
 
 
 def test_webhook_data_may_not_replace_the_standard_fields(subscribe):
