@@ -2,13 +2,24 @@
 
 from django.utils import timezone
 
-from search.registry import SearchAdapter
+from search.registry import Dependency, SearchAdapter
+
+
+def _releases_of(service):
+    return [("release", pk) for pk in service.releases.values_list("pk", flat=True)]
 
 
 class ReleaseAdapter(SearchAdapter):
     kind = "release"
     model = "releases.Release"
     m2m_fields = ("services",)
+    # A renamed service is searchable under its new name in its releases too.
+    children = (
+        Dependency(
+            "sla_registry.Service",
+            lambda service: [("release", pk) for pk in service.releases.values_list("pk", flat=True)],
+        ),
+    )
 
     def get_queryset(self):
         return super().get_queryset().select_related("calendar__team").prefetch_related("services")

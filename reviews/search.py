@@ -13,6 +13,21 @@ def _review_keys(row):
     return [("review", row.review_id)]
 
 
+def _documents_naming_service(service):
+    """Reviews show their services' names, and action items their review's services."""
+    from reviews.models import ActionItem
+
+    reviews = list(service.reviews.values_list("pk", flat=True))
+    items = ActionItem.objects.filter(review__in=reviews).values_list("pk", flat=True)
+    return [*(("review", pk) for pk in reviews), *(("action_item", pk) for pk in items)]
+
+
+def _documents_naming_team(team):
+    """An action item shows its owner team's name, and its review lists the item with it."""
+    rows = team.action_items.values_list("pk", "review_id")
+    return [key for pk, review_id in rows for key in (("action_item", pk), ("review", review_id))]
+
+
 def _action_item_keys(item):
     return [("review", item.review_id), ("action_item", item.pk)]
 
@@ -24,6 +39,9 @@ class ReviewAdapter(SearchAdapter):
     children = (
         Dependency("reviews.TimelineEntry", _review_keys),
         Dependency("reviews.ActionItem", _action_item_keys),
+        # A renamed service or team is searchable under its new name here too.
+        Dependency("sla_registry.Service", _documents_naming_service),
+        Dependency("sla_registry.Team", _documents_naming_team),
     )
 
     def get_queryset(self):

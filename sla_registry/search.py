@@ -1,9 +1,37 @@
 """How the registry's objects read in search: services, teams, journeys, SLAs and escalation matrices."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from core.templatetags.portal import duration
 from search.registry import Dependency, SearchAdapter
+
+
+def _documents_naming_team(team):
+    """The registry's documents that show a team's name: its services, its SLAs (provider or consumer) and the
+    matrices it owns or is paged by. A renamed team is searchable under its new name in all of them."""
+    from sla_registry.models import EscalationMatrix, ServiceLevelAgreement
+
+    slas = ServiceLevelAgreement.objects.filter(Q(provider_team=team) | Q(consumer_teams=team))
+    matrices = EscalationMatrix.objects.filter(Q(owner_team=team) | Q(steps__team=team))
+    return [
+        *(("service", pk) for pk in team.services.values_list("pk", flat=True)),
+        *(("sla", pk) for pk in slas.values_list("pk", flat=True).distinct()),
+        *(("escalation_matrix", pk) for pk in matrices.values_list("pk", flat=True).distinct()),
+    ]
+
+
+def _documents_naming_service(service):
+    """The registry's documents that show a service's name: its SLAs, matrices and journeys, and the services
+    that depend on it."""
+    from sla_registry.models import EscalationMatrix
+
+    matrices = EscalationMatrix.objects.filter(service=service).values_list("pk", flat=True)
+    return [
+        *(("sla", pk) for pk in service.slas.values_list("pk", flat=True)),
+        *(("escalation_matrix", pk) for pk in matrices),
+        *(("journey", pk) for pk in service.journeys.values_list("pk", flat=True)),
+        *(("service", pk) for pk in service.dependents.values_list("pk", flat=True)),
+    ]
 
 
 def _service(service):
@@ -39,6 +67,9 @@ class ServiceAdapter(SearchAdapter):
             "status_label": service.get_tier_display(),
         }
 
+    def related_keys(self, service):
+        return _documents_naming_service(service)
+
 
 class TeamAdapter(SearchAdapter):
     kind = "team"
@@ -57,6 +88,9 @@ class TeamAdapter(SearchAdapter):
             "url": team.get_absolute_url(),
             "teams": [_team(team)],
         }
+
+    def related_keys(self, team):
+        return _documents_naming_team(team)
 
 
 class JourneyAdapter(SearchAdapter):
