@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from approvals.models import ChangeRequest
 
@@ -39,9 +40,9 @@ def test_a_change_is_proposed_approved_by_every_team_and_applied(browser, live_s
     author.get_by_role("button", name="Save as a draft").click()
 
     # The draft shows the diff before it is submitted.
-    assert "SEV1 time to acknowledge: 30 min → 15 min" in author.content()
+    expect(author.locator("body")).to_contain_text("SEV1 time to acknowledge: 30 min → 15 min")
     author.get_by_role("button", name="Submit for approval").click()
-    assert "every required team has been asked to approve" in author.content()
+    expect(author.locator("body")).to_contain_text("every required team has been asked to approve")
     change_request = ChangeRequest.objects.get()
     reference = change_request.reference
 
@@ -54,20 +55,20 @@ def test_a_change_is_proposed_approved_by_every_team_and_applied(browser, live_s
         approver.get_by_label("Approve").check()
         approver.get_by_label("Comment").fill(f"Fine for {team.name}")
         approver.get_by_role("button", name="Record decision").click()
-        assert f"You approved {reference} for {team.name}" in approver.content()
+        expect(approver.locator("body")).to_contain_text(f"You approved {reference} for {team.name}")
         approver.context.close()
 
     # Version 2 is in force, and its diff reads 30 min -> 15 min.
     author.goto(sla_url)
-    assert "Version 2" in author.content()
+    expect(author.locator("body")).to_contain_text("Version 2")
     sev1 = author.get_by_role("row").filter(has_text="SEV1").first
     assert "15 min" in sev1.inner_text()
     author.get_by_role("link", name="Versions", exact=True).click()
     author.get_by_role("link", name=re.compile("Compare with previous|compare", re.IGNORECASE)).first.click()
-    assert "SEV1 time to acknowledge: 30 min → 15 min" in author.content()
+    expect(author.locator("body")).to_contain_text("SEV1 time to acknowledge: 30 min → 15 min")
 
     # As of a moment before the change, the page still shows 30 minutes.
     author.goto(f"{sla_url}?at={before_the_change}")
-    assert "version 1" in author.content().lower()
+    expect(author.locator("body")).to_contain_text(re.compile("version 1", re.IGNORECASE))
     sev1 = author.get_by_role("row").filter(has_text="SEV1").first
     assert "30 min" in sev1.inner_text()

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from sla_registry.choices import TeamKind
 
@@ -73,7 +74,7 @@ def test_the_main_pages_raise_no_csp_violation(page, log_in, organisation, viola
     for path, text in pages.items():
         response = page.goto(path)
         assert response.status == 200, path
-        assert text in page.content(), path
+        expect(page.locator("body")).to_contain_text(text)
         # Stylesheets applied: the header is laid out by portal.css, not the browser's defaults.
         assert page.locator(".site-header").evaluate("element => getComputedStyle(element).display") != "block", path
 

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from demo.registry_data import DEMO_PASSWORD
 from sla_registry.choices import TeamKind
@@ -48,7 +49,7 @@ def test_an_executive_follows_a_breach_to_its_review_and_prints_the_summary(
 
     page.get_by_role("link", name=breached.reference).click()
     page.wait_for_url(f"**{breached.get_absolute_url()}")
-    assert "SEV1 acknowledge target 30 min, took 45 min: breached by 15 min" in page.content()
+    expect(page.locator("body")).to_contain_text("SEV1 acknowledge target 30 min, took 45 min: breached by 15 min")
 
     page.go_back()
     page.wait_for_url("**/executive/")
