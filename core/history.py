@@ -8,6 +8,7 @@ within a few seconds) form one change set, as one save of an SLA with its
 targets does.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -54,6 +55,37 @@ def stamp(instance, acting_user, reason):
     instance._history_user = acting_user
     instance._change_reason = reason.text
     instance._history_change_request = reason.change_request
+
+
+# Rows written before history_change_request existed carried the reference inside the reason ("CR-0042: words").
+FORMATTED_REASON = re.compile(r"^(CR-\d+)(?::\s*(.*))?$", re.DOTALL)
+
+
+def reason_migration(app_label, historical_models):
+    """(forward, backward) RunPython functions moving a change request reference out of the reasons of these
+    historical models into history_change_request, and back. One mechanism for every app's data migration."""
+
+    def split(apps, schema_editor):
+        for name in historical_models:
+            model = apps.get_model(app_label, name)
+            for row in model.objects.filter(history_change_reason__startswith="CR-").only("history_change_reason"):
+                if match := FORMATTED_REASON.match(row.history_change_reason):
+                    model.objects.filter(pk=row.pk).update(
+                        history_change_request=match.group(1), history_change_reason=match.group(2) or ""
+                    )
+
+    def join(apps, schema_editor):
+        for name in historical_models:
+            model = apps.get_model(app_label, name)
+            for row in model.objects.exclude(history_change_request="").only(
+                "history_change_reason", "history_change_request"
+            ):
+                words, reference = row.history_change_reason, row.history_change_request
+                model.objects.filter(pk=row.pk).update(
+                    history_change_reason=f"{reference}: {words}" if words else reference
+                )
+
+    return split, join
 
 
 def record_change_request(sender, instance, history_instance, **kwargs):

@@ -84,19 +84,14 @@ def resolve(host, port, *, allow_internal=False, resolver=socket.getaddrinfo):
 
 
 def internal_address_of(host, port=None):
-    """The first address `host` resolves to that the portal may not call, or None (also when it does not resolve)."""
+    """The first address `host` resolves to that the portal may not call, or None (also when it does not resolve).
+
+    For checking an address when it is saved (a webhook's URL); sending checks again, through request()."""
     try:
-        resolve(host, port)
+        addresses = resolve(host, port, allow_internal=True)
     except OutboundRefused:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
-            return None
-        for info in infos:
-            ip = ipaddress.ip_address(info[4][0].split("%")[0])
-            if internal_reason(ip):
-                return ip
-    return None
+        return None
+    return next((ip for ip in addresses if internal_reason(ip)), None)
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

@@ -35,7 +35,8 @@ def governs_membership(entry):
     return entry["is_sla_committee"] or entry["kind"] in OVERSIGHT_KINDS
 
 
-def _entry(slug, kind=DEFAULT_KIND, is_sla_committee=False, approvers=(), members=()):
+def team_entry(slug, kind=DEFAULT_KIND, is_sla_committee=False, approvers=(), members=()):
+    """One team's rules as the policy document holds them (members only where membership is governed)."""
     entry = {"team": slug, "kind": kind, "is_sla_committee": is_sla_committee, "approvers": sorted(set(approvers))}
     if governs_membership(entry):
         entry["members"] = sorted(set(members))
@@ -63,7 +64,7 @@ def live_rules():
     for group_id, username in user_groups.values_list("group_id", "user__username"):
         members.setdefault(group_id, []).append(username)
     entries = [
-        _entry(
+        team_entry(
             team.slug,
             team.kind,
             team.is_sla_committee,
@@ -141,7 +142,7 @@ class AccessPolicyKind(GovernedKind):
                 if unknown:
                     errors[f"{where}.{field}"] = f"No active user named {', '.join(unknown)}."
                 names[field] = [str(name) for name in value]
-            entry = _entry(
+            entry = team_entry(
                 slug, kind, bool(item.get("is_sla_committee")), names.get("approvers", ()), names.get("members", ())
             )
             if names.get("members") and "members" not in entry:
@@ -160,7 +161,7 @@ class AccessPolicyKind(GovernedKind):
         actions.apply_access_rules(
             {entry["team"]: entry for entry in live_rules()["teams"]},
             {entry["team"]: entry for entry in data["teams"]},
-            default=_entry,
+            default=team_entry,
             acting_user=acting_user,
             reason=reason,
         )
@@ -173,7 +174,7 @@ class AccessPolicyKind(GovernedKind):
         new = {entry["team"]: entry for entry in data["teams"]}
         reasons = {}
         for slug in sorted(old.keys() | new.keys()):
-            before, after = old.get(slug, _entry(slug)), new.get(slug, _entry(slug))
+            before, after = old.get(slug, team_entry(slug)), new.get(slug, team_entry(slug))
             if before["approvers"] != after["approvers"] and before["approvers"]:
                 reasons[slug] = "its own approvers change"
             if before["is_sla_committee"] and not after["is_sla_committee"]:
@@ -191,7 +192,11 @@ class AccessPolicyKind(GovernedKind):
         names = dict(Team.objects.filter(slug__in=before.keys() | after.keys()).values_list("slug", "name"))
         lines = []
         for slug in sorted(before.keys() | after.keys()):
-            was, now, name = before.get(slug, _entry(slug)), after.get(slug, _entry(slug)), names.get(slug, slug)
+            was, now, name = (
+                before.get(slug, team_entry(slug)),
+                after.get(slug, team_entry(slug)),
+                names.get(slug, slug),
+            )
             if was["kind"] != now["kind"]:
                 lines.append(f"{name} kind: {TeamKind(was['kind']).label} → {TeamKind(now['kind']).label}")
             if was["is_sla_committee"] != now["is_sla_committee"]:

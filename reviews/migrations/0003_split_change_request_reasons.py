@@ -1,31 +1,9 @@
-import re
-
 from django.db import migrations
 
-# Rows written by an applied change request used to carry its reference inside the reason ("CR-0042: words").
-FORMATTED = re.compile(r"^(CR-\d+)(?::\s*(.*))?$", re.DOTALL)
-HISTORICAL_MODELS = ['historicalactionitem', 'historicalpostincidentreview', 'historicaltimelineentry']
+from core.history import reason_migration
 
-
-def split_reasons(apps, schema_editor):
-    for name in HISTORICAL_MODELS:
-        model = apps.get_model("reviews", name)
-        for row in model.objects.filter(history_change_reason__startswith="CR-").only("history_change_reason"):
-            match = FORMATTED.match(row.history_change_reason)
-            if match:
-                model.objects.filter(pk=row.pk).update(
-                    history_change_request=match.group(1), history_change_reason=match.group(2) or ""
-                )
-
-
-def join_reasons(apps, schema_editor):
-    for name in HISTORICAL_MODELS:
-        model = apps.get_model("reviews", name)
-        for row in model.objects.exclude(history_change_request="").only("history_change_reason", "history_change_request"):
-            words = row.history_change_reason
-            model.objects.filter(pk=row.pk).update(
-                history_change_reason=f"{row.history_change_request}: {words}" if words else row.history_change_request
-            )
+# The reasons of rows an applied change request wrote ("CR-0042: words") are split into their two fields.
+split_reasons, join_reasons = reason_migration("reviews", ['historicalactionitem', 'historicalpostincidentreview', 'historicaltimelineentry'])
 
 
 class Migration(migrations.Migration):
@@ -34,4 +12,3 @@ class Migration(migrations.Migration):
     dependencies = [("reviews", "0002_history_change_request")]
 
     operations = [migrations.RunPython(split_reasons, join_reasons)]
-

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from approvals.actions import latest_version, propose_change
 from approvals.choices import OPEN_STATES
 from approvals.models import ChangeRequest
-from sla_registry.access import AccessPolicyKind, governs_membership, live_rules
+from sla_registry.access import AccessPolicyKind, live_rules, team_entry
 from sla_registry.forms import TeamRulesForm
 from sla_registry.models import AccessPolicy, Team
 
@@ -58,12 +58,9 @@ def propose_team_rules(request):
         rules[team.slug] = form.team_rules()
         if rules[team.slug]["is_sla_committee"]:
             # The flag moves: the team that holds it now gives it up in the same proposal.
-            for slug, entry in rules.items():
+            for slug, entry in list(rules.items()):
                 if slug != team.slug and entry["is_sla_committee"]:
-                    rules[slug] = {key: value for key, value in entry.items() if key != "members"}
-                    rules[slug]["is_sla_committee"] = False
-                    if governs_membership(rules[slug]):
-                        rules[slug]["members"] = entry.get("members", [])
+                    rules[slug] = team_entry(slug, entry["kind"], False, entry["approvers"], entry.get("members", ()))
         try:
             change_request = propose_change(
                 AccessPolicyKind.key,

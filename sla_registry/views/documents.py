@@ -25,6 +25,7 @@ from approvals.models import ChangeRequest, Decision, DocumentVersion
 from approvals.registry import content_hash, get_kind
 from core.moments import parse_moment
 from sla_registry import forms
+from sla_registry.actions import TEAM_CONTACT_FIELDS
 from sla_registry.attainment import attainments
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import (
@@ -368,37 +369,37 @@ class MatrixListView(ListView):
     template_name = "sla_registry/matrix_list.html"
 
 
-CONTACT_FIELDS = {
-    "pager_handle": "pager handle",
-    "email": "email",
-    "chat_channel": "chat channel",
-    "primary_channel": "primary channel",
-    "fallback_channel": "fallback channel",
-}
-
-
 def contacts_changed_since(team_slugs, moment):
     """Contact changes of these teams after `moment`: ("Payments: pager handle a → b", user, when), oldest first.
 
     A matrix pages teams through their contacts, which teams edit themselves: the version the affected teams
-    approved named the contacts of its day. One query over the teams' history.
+    approved named the contacts of its day. One query for the history after `moment` (usually empty); only
+    when there is some, one more for each team's row in force at `moment`.
     """
     if moment is None or not team_slugs:
         return []
-    rows = (
-        Team.history.filter(id__in=Team.objects.filter(slug__in=team_slugs).values("pk"))
+    teams = Team.history.filter(id__in=Team.objects.filter(slug__in=team_slugs).values("pk"))
+    after = list(
+        teams.filter(history_date__gt=moment)
         .order_by("id", "history_date", "history_id")
         .select_related("history_user")
     )
-    changes, previous = [], {}
-    for row in rows:
+    if not after:
+        return []
+    previous = {}
+    for row in teams.filter(id__in={row.id for row in after}, history_date__lte=moment).order_by(
+        "id", "-history_date", "-history_id"
+    ):
+        previous.setdefault(row.id, row)
+    changes = []
+    for row in after:
         before = previous.get(row.id)
         previous[row.id] = row
-        if before is None or row.history_date <= moment:
+        if before is None:
             continue
         fields = [
-            f"{label} {getattr(before, name) or '—'} → {getattr(row, name) or '—'}"
-            for name, label in CONTACT_FIELDS.items()
+            f"{Team._meta.get_field(name).verbose_name} {getattr(before, name) or '—'} → {getattr(row, name) or '—'}"
+            for name in TEAM_CONTACT_FIELDS
             if getattr(before, name) != getattr(row, name)
         ]
         if fields:
