@@ -18,6 +18,7 @@ from knox.settings import CONSTANTS
 from rest_framework.exceptions import AuthenticationFailed
 
 from api.models import ApiToken
+from core.addresses import client_address
 
 LAST_USE_PRECISION = timedelta(minutes=1)
 
@@ -34,7 +35,7 @@ class PortalTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         authenticated = super().authenticate(request)
         if authenticated is not None:
-            record_use(authenticated[1], request.META.get("REMOTE_ADDR"))
+            record_use(authenticated[1], client_address(request))
         return authenticated
 
     def authenticate_credentials(self, token):

@@ -12,6 +12,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 
 from audit.log import record_event
+from core.addresses import client_address
 
 # Longer than any real username: what an attacker types is kept, within reason.
 MAX_USERNAME = 254
@@ -20,8 +21,8 @@ MAX_USERNAME = 254
 def _client_ip(request):
     if request is None:
         return None
-    # Axes has worked out the client's address (behind any configured proxy) by the time either signal fires.
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR") or None
+    # Axes has worked out the client's address (through the trusted proxies) by the time either signal fires.
+    return getattr(request, "axes_ip_address", None) or client_address(request)
 
 
 def _account(username):

@@ -200,13 +200,19 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Login throttling (django-axes): five wrong passwords for one username from one
-# address lock that pair out for 15 minutes; other users and other addresses can
-# still log in. Failures are kept in the database, so every worker sees them.
-# `manage.py axes_reset_username NAME` lifts a lockout early.
-AXES_FAILURE_LIMIT = 5
+# Login throttling (django-axes), counted per username and per address separately:
+# LOGIN_FAILURE_LIMIT wrong passwords for one username (from anywhere) or from one
+# address (across usernames, so one password tried on many accounts is caught too)
+# lock that username or address for 15 minutes. Someone who locks out a colleague
+# does not keep them out: a password-reset link signs its owner in and lifts the
+# lock (`manage.py axes_reset_username NAME` also does). The address is the client's
+# through TRUSTED_PROXIES only (core.addresses), never a header anyone can set.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
+# Reverse proxies whose X-Forwarded-For is believed: addresses or networks, comma separated.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner on every management command

@@ -4,6 +4,7 @@ from django.urls import include, path
 from api import views as api_views
 from api.routing import api_urlpatterns
 from approvals.api.urls import router as approvals_router
+from core.accounts import ResetAndSignInView
 from insights import executive_views, oncall_views, views
 from insights.profile import profile
 from insights.scorecards import team_scorecard
@@ -23,6 +24,8 @@ api_patterns = api_urlpatterns(
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    # Before Django's own: the reset link signs its owner in and lifts a login lock (core.accounts).
+    path("accounts/reset/<uidb64>/<token>/", ResetAndSignInView.as_view(), name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
