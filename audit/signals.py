@@ -1,10 +1,13 @@
-"""Security events that arrive as signals rather than through an action: failed and locked-out log-ins.
+"""Security events that arrive as signals rather than through an action: failed and locked-out log-ins, and
+outbound requests the portal refused (core.outbound.request_refused: an internal address, a redirect inside).
 
 Django's `user_login_failed` is the one source of failed log-ins (django-axes listens to the same signal, and
 its receiver runs first, being connected when axes is ready, so it has already decided whether this failure
 locks the username and address out). Axes' own `user_locked_out` records the lock-out itself. Neither event
 ever holds a password: only the username that was tried.
 """
+
+import logging
 
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
@@ -13,6 +16,9 @@ from django.db import transaction
 
 from audit.log import record_event
 from core.addresses import client_address
+from core.outbound import request_refused
+
+logger = logging.getLogger(__name__)
 
 # Longer than any real username: what an attacker types is kept, within reason.
 MAX_USERNAME = 254
@@ -62,6 +68,16 @@ def record_lockout(sender, request=None, username=None, ip_address=None, **kwarg
         )
 
 
+def record_refused_request(sender, url, reason, subject=None, **kwargs):
+    """An outbound request the portal refused (an internal address, a redirect inside): who asked is the subject."""
+    if subject is None or subject.pk is None:
+        logger.warning("Outbound request to %s refused (%s) for no recorded subject", url, reason)
+        return
+    with transaction.atomic():
+        record_event("outbound.refused", subject, actor=None, payload={"url": url[:500], "reason": reason})
+
+
 def connect():
     user_login_failed.connect(record_login_failure, dispatch_uid="audit.record_login_failure")
     user_locked_out.connect(record_lockout, dispatch_uid="audit.record_lockout")
+    request_refused.connect(record_refused_request, dispatch_uid="audit.record_refused_request")

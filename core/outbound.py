@@ -18,8 +18,16 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from django.dispatch import Signal
+
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+# Sent for every request refused before anything was fetched: `url` (the one asked for), `reason`, and
+# `subject`, the object the request was made for (a calendar, a webhook subscription). The audit log
+# records each one (audit.signals), so an attempt to steer the portal inside leaves a trace.
+request_refused = Signal()
 
 
 class OutboundRefused(ValueError):
@@ -129,13 +137,50 @@ def request(
     max_redirects=0,
     truncate=False,
     resolver=socket.getaddrinfo,
+    subject=None,
 ):
     """Send one request and return its Answer; OutboundRefused, OutboundTooLarge, TimeoutError or OSError if not.
 
     A redirect is returned as it is unless `max_redirects` allows following it (GET only after a 303), each
     hop resolved and checked like the first. With `truncate` an answer longer than `max_bytes` is cut there
     instead of refused (a webhook receiver's answer matters only by its status and first words).
+    A refusal is announced by `request_refused` with `subject`, the object the request is for.
     """
+    try:
+        return _follow(
+            method,
+            url,
+            body=body,
+            headers=headers,
+            allow_internal=allow_internal,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            total_timeout=total_timeout,
+            max_bytes=max_bytes,
+            max_redirects=max_redirects,
+            truncate=truncate,
+            resolver=resolver,
+        )
+    except OutboundRefused as error:
+        request_refused.send(sender=OutboundRefused, url=url, reason=str(error), subject=subject)
+        raise
+
+
+def _follow(
+    method,
+    url,
+    *,
+    body,
+    headers,
+    allow_internal,
+    connect_timeout,
+    read_timeout,
+    total_timeout,
+    max_bytes,
+    max_redirects,
+    truncate,
+    resolver,
+):
     deadline = time.monotonic() + total_timeout
     for _hop in range(max_redirects + 1):
         answer = _one_request(

@@ -149,7 +149,7 @@ def check_url(url):
         )
 
 
-def post(url, body, headers, *, timeout=TIMEOUT_SECONDS):
+def post(url, body, headers, *, timeout=TIMEOUT_SECONDS, subscription=None):
     """POST `body` through core.outbound (no redirects followed: one is an answer like any non-2xx).
 
     Returns the Answer; OutboundRefused, TimeoutError or OSError when nothing was answered.
@@ -165,6 +165,7 @@ def post(url, body, headers, *, timeout=TIMEOUT_SECONDS):
         total_timeout=timeout * 2,
         max_bytes=ERROR_EXCERPT_BYTES,
         truncate=True,
+        subject=subscription,
     )
 
 
@@ -258,8 +259,7 @@ def _send(delivery):
     timestamp = int(timezone.now().timestamp())
     headers = signed_headers(delivery, body, secret=subscription.secret, timestamp=timestamp)
     try:
-        check_url(subscription.url)
-        answer = post(subscription.url, body, headers)
+        answer = post(subscription.url, body, headers, subscription=subscription)
     except (OSError, http.client.HTTPException, ValueError) as error:
         _record_failure(delivery, status_code=None, error=_describe(error))
         return False

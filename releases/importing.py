@@ -716,7 +716,7 @@ def _chunks(items, size=BATCH_SIZE):
 # Feeds -------------------------------------------------------------------------
 
 
-def fetch_feed(url, *, timeout=FEED_TIMEOUT, max_bytes=FEED_SIZE_LIMIT):
+def fetch_feed(url, *, timeout=FEED_TIMEOUT, max_bytes=FEED_SIZE_LIMIT, calendar=None):
     """The body of an http(s):// or webcal:// feed, at most `max_bytes` long; FeedError if it cannot be had.
 
     Fetched through core.outbound: resolved once and refused when any address is internal (unless
@@ -741,6 +741,7 @@ def fetch_feed(url, *, timeout=FEED_TIMEOUT, max_bytes=FEED_SIZE_LIMIT):
             total_timeout=timeout,
             max_bytes=max_bytes,
             max_redirects=MAX_FEED_REDIRECTS,
+            subject=calendar,
         )
     except outbound.OutboundRefused as error:
         raise FeedError(
@@ -776,7 +777,7 @@ def sync_calendar(calendar, *, acting_user=None, now=None):
         message = f"{calendar} has no feed URL: upload its .ics file instead."
         return _record_failure(calendar, message, source=SyncSource.FEED, acting_user=acting_user, now=now, clock=clock)
     try:
-        ics_bytes = fetch_feed(calendar.feed_url)
+        ics_bytes = fetch_feed(calendar.feed_url, calendar=calendar)
     except FeedError as error:
         return _record_failure(
             calendar, str(error), source=SyncSource.FEED, acting_user=acting_user, now=now, clock=clock

@@ -12,6 +12,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from approvals import actions as approval_actions
+from audit.log import events_for
 from notifications import actions, webhooks
 from notifications.models import Notification, WebhookDelivery, WebhookSubscription
 from notifications.outbox import Restriction, notify
@@ -238,7 +239,10 @@ def test_internal_addresses_are_refused_outside_development(settings, subscribe)
     settings.WEBHOOKS_MAY_BE_INTERNAL = False
     notify("review.due", subject="Due", body="")
     assert deliver_due_webhooks() == (0, 1)
-    assert "internal address" in hook.deliveries.get().last_error
+    assert "127.0.0.1 is a loopback address" in hook.deliveries.get().last_error
+    (refused,) = events_for(hook).filter(action="outbound.refused")
+    assert refused.payload["url"] == "http://127.0.0.1:9/hooks"
+    assert "127.0.0.1 is a loopback address" in refused.payload["reason"]
 
 
 # Delivery against a real receiver ---------------------------------------------------

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from audit.log import events_for
 from releases.actions import save_calendar
 from releases.choices import ReleaseStatus, SyncSource
 from releases.importing import FeedError, fetch_feed, sync_calendar, sync_due_calendars
@@ -301,3 +302,17 @@ def test_fetch_feed_refuses_internal_addresses_in_production(settings, host):
         FeedError, match="which the portal does not call; the portal only syncs feeds published outside"
     ):
         fetch_feed(f"http://{host}/calendar.ics")
+
+
+@pytest.mark.parametrize("url", ["http://[::ffff:127.0.0.1]/cal.ics", "http://localhost/cal.ics"])
+def test_a_feed_steering_the_sync_inside_is_refused_and_audited(checkout_calendar, admin_actor, settings, url):
+    checkout_calendar.feed_url = url
+    save_calendar(checkout_calendar, acting_user=admin_actor, reason="test set-up")
+    settings.RELEASES_FEEDS_MAY_BE_INTERNAL = False
+
+    sync = sync_calendar(checkout_calendar, now=NOW)
+
+    assert "127.0.0.1 is a loopback address" in sync.error
+    (refused,) = events_for(checkout_calendar).filter(action="outbound.refused")
+    assert refused.payload == {"url": url, "reason": refused.payload["reason"]}
+    assert "127.0.0.1 is a loopback address" in refused.payload["reason"]
