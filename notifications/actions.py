@@ -1,7 +1,8 @@
-"""Every write to webhooks: subscribing, deactivating, retrying, sending a test event."""
+"""Every write to webhooks: subscribing, rotating the secret, deactivating, retrying, sending a test event."""
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -63,6 +64,38 @@ def deactivate_subscription(subscription, *, acting_user):
     subscription.deactivated_at = timezone.now()
     subscription.save(update_fields=["active", "deactivated_at"])
     record_event("webhook.deactivated", subscription, actor=acting_user, payload={"url": subscription.url})
+    return subscription
+
+
+@transaction.atomic
+def rotate_secret(subscription, *, acting_user, now=None):
+    """Issue a new signing secret; the old one keeps signing beside it for WEBHOOK_SECRET_OVERLAP, then stops.
+
+    Returns the subscription holding its new secret (shown to the user once). The receiver has the overlap
+    to switch: every delivery in it carries both signatures. Rotating again within the overlap ends the
+    oldest secret at once (only two sign at a time).
+    """
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    _require_manager(acting_user, subscription)
+    if not subscription.active:
+        raise ValidationError(f"{subscription} is inactive: there is nothing to sign.")
+    now = now or timezone.now()
+    ended_early = subscription.in_overlap(now)
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_until = now + settings.WEBHOOK_SECRET_OVERLAP
+    subscription.secret = secrets.token_urlsafe(32)
+    subscription.secret_created_at = now
+    subscription.save(update_fields=["secret", "secret_created_at", "previous_secret", "previous_secret_until"])
+    record_event(
+        "webhook.secret_rotated",
+        subscription,
+        actor=acting_user,
+        payload={
+            "url": subscription.url,
+            "previous_signs_until": subscription.previous_secret_until,
+            "earlier_secret_ended": ended_early,
+        },
+    )
     return subscription
 
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.urls import reverse
 
 
@@ -83,6 +84,10 @@ class WebhookSubscription(models.Model):
     url = models.URLField("URL", max_length=500, help_text="Where events are POSTed as signed JSON.")
     events = models.JSONField(default=list, blank=True, help_text="Event names; empty means all events.")
     secret = models.CharField(max_length=100, editable=False, help_text="Signs every delivery (HMAC-SHA256).")
+    secret_created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # After a rotation the old secret signs too, beside the new one, until `previous_secret_until`.
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -102,6 +107,14 @@ class WebhookSubscription(models.Model):
 
     def get_absolute_url(self):
         return reverse("notifications:webhook_detail", kwargs={"pk": self.pk})
+
+    def in_overlap(self, now=None):
+        """Whether the secret before the last rotation still signs (its overlap window has not ended)."""
+        return bool(self.previous_secret) and (now or timezone.now()) < self.previous_secret_until
+
+    def signing_secrets(self, now=None):
+        """The secrets every delivery is signed with now: the current one, and the previous during the overlap."""
+        return [self.secret, self.previous_secret] if self.in_overlap(now) else [self.secret]
 
     @property
     def is_global(self):

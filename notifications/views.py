@@ -108,6 +108,18 @@ def webhook_deactivate(request, pk):
 
 
 @require_POST
+def webhook_rotate_secret(request, pk):
+    subscription = access_subscription(request.user, pk)
+    try:
+        subscription = actions.rotate_secret(subscription, acting_user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(subscription)
+    # Answered here, like creation: the new secret is shown on this page only.
+    return render(request, "notifications/webhook_created.html", {"subscription": subscription, "rotated": True})
+
+
+@require_POST
 def delivery_retry(request, pk, delivery_pk):
     subscription = access_subscription(request.user, pk)
     delivery = get_object_or_404(subscription.deliveries, pk=delivery_pk)

@@ -14,7 +14,9 @@ these headers:
     X-SLA-Portal-Event       the event name (also in the body)
     X-SLA-Portal-Delivery    the delivery id: the same on every retry of one delivery
     X-SLA-Portal-Timestamp   Unix seconds when this attempt was signed
-    X-SLA-Portal-Signature   sha256=<hex HMAC-SHA256 of "<timestamp>." + raw body, keyed by the secret>
+    X-SLA-Portal-Signature   sha256=<hex HMAC-SHA256 of "<timestamp>." + raw body, keyed by the secret>;
+                             after a secret is rotated, two of them, comma separated (new, then old),
+                             until the overlap window ends: accept the request if any one matches
 
 Answer 2xx once the event is safely stored. Anything else (a redirect too: they
 are not followed), a timeout (10 s) or a refused connection is retried with a
@@ -39,7 +41,7 @@ Verifying (copy this into a receiver; it needs only the standard library)::
             return False  # an old request replayed, or a clock far off
         message = f"{signed_at}.".encode() + body
         expected = "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, header or "")
+        return any(hmac.compare_digest(expected, value.strip()) for value in (header or "").split(","))
 
     # e.g. in a Flask view:
     # ok = verify_signature(SECRET, request.headers["X-SLA-Portal-Timestamp"],
@@ -93,14 +95,16 @@ def sign(secret, timestamp, body):
 
 
 def verify_signature(secret, timestamp, body, header, *, tolerance=SIGNATURE_TOLERANCE_SECONDS):
-    """Whether `header` ("sha256=<hex>") signs `body` at `timestamp` with `secret`, within `tolerance` s of now."""
+    """Whether one of `header`'s signatures ("sha256=<hex>", comma separated) signs `body` at `timestamp` with
+    `secret`, within `tolerance` s of now."""
     try:
         signed_at = int(timestamp)
     except (TypeError, ValueError):
         return False
     if abs(time.time() - signed_at) > tolerance:
         return False
-    return hmac.compare_digest(f"sha256={sign(secret, signed_at, body)}", header or "")
+    expected = f"sha256={sign(secret, signed_at, body)}"
+    return any(hmac.compare_digest(expected, value.strip()) for value in (header or "").split(","))
 
 
 def payload_bytes(payload):
@@ -108,14 +112,14 @@ def payload_bytes(payload):
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def signed_headers(delivery, body, *, secret, timestamp):
+def signed_headers(delivery, body, *, secrets, timestamp):
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-SLA-Portal-Event": delivery.event,
         "X-SLA-Portal-Delivery": str(delivery.pk),
         "X-SLA-Portal-Timestamp": str(timestamp),
-        "X-SLA-Portal-Signature": f"sha256={sign(secret, timestamp, body)}",
+        "X-SLA-Portal-Signature": ", ".join(f"sha256={sign(secret, timestamp, body)}" for secret in secrets),
     }
 
 
@@ -257,7 +261,7 @@ def _send(delivery):
     subscription = delivery.subscription
     body = payload_bytes(delivery.payload)
     timestamp = int(timezone.now().timestamp())
-    headers = signed_headers(delivery, body, secret=subscription.secret, timestamp=timestamp)
+    headers = signed_headers(delivery, body, secrets=subscription.signing_secrets(), timestamp=timestamp)
     try:
         answer = post(subscription.url, body, headers, subscription=subscription)
     except (OSError, http.client.HTTPException, ValueError) as error:

@@ -224,6 +224,8 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 APPROVALS_TEAM_MODEL = "sla_registry.Team"
 APPROVALS_APPROVE_PERMISSION = "sla_registry.approve_for_team"
 # Absolute links in notifications.
+# After a webhook's signing secret is rotated, the old one signs beside the new one this long.
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=int(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24")))
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 
 # Calendar feeds are fetched from outside; internal addresses only in development (or when set).

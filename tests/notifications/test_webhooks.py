@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -525,3 +526,75 @@ def test_schedule_queues_the_run_a_killed_worker_left_undone_once(subscribe, cap
     assert "already queued" in capsys.readouterr().out
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
     assert hook.deliveries.get().state == "pending"  # --schedule delivers nothing itself
+
+
+# Rotating the secret ------------------------------------------------------------------
+
+
+def test_a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(receiver, subscribe, admin_actor, settings):
+    settings.WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
+    hook = subscribe(receiver.url)
+    old_secret = hook.secret
+    rotated_at = timezone.now()
+
+    with time_machine.travel(rotated_at, tick=False):
+        hook = actions.rotate_secret(hook, acting_user=admin_actor)
+    new_secret = hook.secret
+    assert new_secret != old_secret and hook.secret_created_at == rotated_at
+    (event,) = events_for(hook).filter(action="webhook.secret_rotated")
+    assert event.actor == admin_actor and "secret" not in json.dumps(event.payload).replace("secret_ended", "")
+
+    # Within the window both secrets verify the same delivery: the receiver may switch at any moment.
+    with time_machine.travel(rotated_at + timedelta(hours=23)):
+        notify("review.due", subject="Due", body="")
+        assert deliver_due_webhooks() == (1, 0)
+        during = receiver.requests[-1]
+        assert signed(during, new_secret) and signed(during, old_secret)
+        assert during.headers["X-SLA-Portal-Signature"].count("sha256=") == 2
+
+    # After it, only the new one.
+    with time_machine.travel(rotated_at + timedelta(hours=24, seconds=1)):
+        notify("review.due", subject="Due again", body="")
+        assert deliver_due_webhooks() == (1, 0)
+        after = receiver.requests[-1]
+        assert signed(after, new_secret) and not signed(after, old_secret)
+        assert after.headers["X-SLA-Portal-Signature"].count("sha256=") == 1
+
+
+def test_rotating_twice_in_the_window_ends_the_oldest_secret_at_once(receiver, subscribe, admin_actor):
+    hook = subscribe(receiver.url)
+    first = hook.secret
+    second = actions.rotate_secret(hook, acting_user=admin_actor).secret
+    third = actions.rotate_secret(hook, acting_user=admin_actor).secret
+
+    notify("review.due", subject="Due", body="")
+    assert deliver_due_webhooks() == (1, 0)
+    (request,) = receiver.requests
+    assert signed(request, third) and signed(request, second) and not signed(request, first)
+    (_, latest) = events_for(hook).filter(action="webhook.secret_rotated").order_by("pk")
+    assert latest.payload["earlier_secret_ended"] is True
+
+
+def test_the_page_shows_the_secret_age_and_rotation_shows_the_new_secret_once(client, subscribe, admin_actor):
+    hook = subscribe("https://hooks.example.com/in")
+    client.force_login(admin_actor)
+    page = client.get(hook.get_absolute_url()).content.decode()
+    assert "Secret issued" in page and "Rotate the secret" in page and hook.secret not in page
+
+    answer = client.post(reverse("notifications:webhook_rotate_secret", args=[hook.pk]))
+    hook.refresh_from_db()
+    text = answer.content.decode()
+    assert answer.status_code == 200 and "Signing secret rotated" in text and hook.secret in text
+    assert "two signatures" in text
+    page = client.get(hook.get_absolute_url()).content.decode()
+    assert hook.secret not in page and "the previous secret also signs until" in page
+
+
+def test_only_a_manager_of_the_webhook_may_rotate_it(client, subscribe, make_user):
+    hook = subscribe("https://hooks.example.com/in")
+    before = hook.secret
+    client.force_login(make_user("outsider"))
+    answer = client.post(reverse("notifications:webhook_rotate_secret", args=[hook.pk]))
+    assert answer.status_code in (403, 404)
+    hook.refresh_from_db()
+    assert hook.secret == before and not events_for(hook).filter(action="webhook.secret_rotated").exists()
