@@ -37,3 +37,89 @@ class QuarterField(forms.CharField):
         if value and quarter_bounds(value) is None:
             raise forms.ValidationError("Write a quarter as 2026-Q4.")
         return value
+
+
+# A duration as people write it: "15m", "2h 30m", "1h30", "30d", "2w", or a bare number in the field's unit.
+DURATION_PART = re.compile(r"(\d+)\s*(weeks?|w|days?|d|hours?|hrs?|h|minutes?|mins?|m)?", re.IGNORECASE)
+UNIT_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
+
+
+def parse_duration_minutes(text, *, bare_unit_minutes=1):
+    """Minutes in `text` ("2h 30m" → 150), a bare number counting `bare_unit_minutes`; ValueError if unreadable."""
+    text = (text or "").strip().lower()
+    if text.startswith("-"):
+        raise ValueError("negative")
+    position, total, parts = 0, 0, 0
+    while position < len(text):
+        if text[position] in " ,":
+            position += 1
+            continue
+        match = DURATION_PART.match(text, position)
+        if match is None:
+            raise ValueError(text)
+        number, unit = int(match[1]), (match[2] or "")[:1]
+        if not unit and parts:
+            unit = "m"  # "1h30": what follows hours is minutes
+        total += number * (UNIT_MINUTES[unit] if unit else bare_unit_minutes)
+        parts += 1
+        position = match.end()
+    if not parts:
+        raise ValueError(text)
+    return total
+
+
+def format_duration_minutes(minutes, *, unit_minutes=1):
+    """150 → "2h 30m", 2880 → "2d", 45 → "45m"; in days for a field counted in days (43200 → "30d")."""
+    if unit_minutes >= UNIT_MINUTES["d"]:
+        return f"{minutes // UNIT_MINUTES['d']}d"
+    parts = []
+    for unit in ("d", "h", "m"):
+        count, minutes = divmod(minutes, UNIT_MINUTES[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts) or "0m"
+
+
+class DurationField(forms.CharField):
+    """A whole number of minutes (or days, with `unit="days"`) typed as people write durations.
+
+    "15m", "2h 30m", "1h30", "30d" and "2w" are read; a bare number keeps meaning the unit (minutes, or
+    days). The value is shown back the same way ("150" is shown as "2h 30m"). Below `minimum` (1 by
+    default: a zero or negative duration is no duration) it is refused with the value as typed.
+    """
+
+    def __init__(self, *, unit="minutes", minimum=1, **kwargs):
+        self.unit_minutes = UNIT_MINUTES["d"] if unit == "days" else 1
+        self.unit, self.minimum = unit, minimum
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 8, "inputmode": "text"}))
+        kwargs.setdefault("help_text", "For example 30d." if unit == "days" else "For example 15m, 2h 30m or 1d.")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return format_duration_minutes(value * self.unit_minutes, unit_minutes=self.unit_minutes)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        try:
+            minutes = parse_duration_minutes(text, bare_unit_minutes=self.unit_minutes)
+        except ValueError:
+            if str(text).strip().startswith("-"):
+                raise forms.ValidationError(
+                    f"“{text}” is negative: a duration must be at least {self._minimum_text()}."
+                ) from None
+            raise forms.ValidationError(
+                f"“{text}” is not a duration: write it as {'30d' if self.unit == 'days' else '15m, 2h 30m or 1d'}."
+            ) from None
+        count, rest = divmod(minutes, self.unit_minutes)
+        if rest:
+            raise forms.ValidationError(f"“{text}” is not a whole number of days.")
+        if count < self.minimum:
+            raise forms.ValidationError(f"“{text}” is too short: a duration must be at least {self._minimum_text()}.")
+        return count
+
+    def _minimum_text(self):
+        return format_duration_minutes(self.minimum * self.unit_minutes, unit_minutes=self.unit_minutes)

@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 
 from core.formatting import iso_moment
+from core.forms import DurationField
 from sla_registry.choices import AgreementStatus, Channel, Coverage, Duty, ServiceTier, TeamKind
 from sla_registry.models import CustomerJourney, IncidentCategory, Service, Severity, Team
 
@@ -242,8 +243,8 @@ class GovernedDocumentForm(DocumentForm):
     service = NaturalKeyChoiceField("services", blank_label="Choose a service")
     status = forms.ChoiceField(choices=AgreementStatus.choices, initial=AgreementStatus.ACTIVE)
     effective_from = LocalDateTimeField(help_text="When these terms started to apply. Optional.")
-    review_cadence_days = forms.IntegerField(
-        label="Review cadence (days)", initial=90, help_text="How often the SLA committee reviews it."
+    review_cadence_days = DurationField(
+        unit="days", label="Review cadence", initial=90, help_text="How often the SLA committee reviews it, e.g. 90d."
     )
 
 
@@ -263,17 +264,17 @@ class ObjectiveForm(DocumentItemForm):
     indicator = forms.CharField(required=False, max_length=200)
     target = forms.DecimalField(required=False)
     unit = forms.CharField(required=False, max_length=20, initial="%")
-    window_days = forms.IntegerField(required=False, initial=28, label="Window (days)")
+    window_days = DurationField(unit="days", required=False, initial=28, label="Window", help_text="")
     dashboard_url = forms.CharField(required=False, widget=forms.URLInput, label="Dashboard URL")
 
 
 class ResponseTargetForm(DocumentItemForm):
     severity = NaturalKeyChoiceField("severities", blank_label="Choose…", required=False)
     category = NaturalKeyChoiceField("categories", blank_label="Any category", required=False, empty_value=None)
-    time_to_acknowledge_minutes = forms.IntegerField(required=False, label="Acknowledge within (min)")
-    time_to_restore_minutes = forms.IntegerField(required=False, label="Restore within (min)")
-    time_to_resolve_minutes = forms.IntegerField(required=False, label="Resolve within (min)")
-    customer_update_interval_minutes = forms.IntegerField(required=False, label="Customer update every (min)")
+    time_to_acknowledge_minutes = DurationField(required=False, label="Acknowledge within", help_text="")
+    time_to_restore_minutes = DurationField(required=False, label="Restore within", help_text="")
+    time_to_resolve_minutes = DurationField(required=False, label="Resolve within", help_text="")
+    customer_update_interval_minutes = DurationField(required=False, label="Customer update every", help_text="")
     coverage = forms.ChoiceField(required=False, choices=Coverage.choices, initial=Coverage.ALWAYS)
 
 
@@ -287,7 +288,7 @@ class MatrixDocumentForm(GovernedDocumentForm):
 class EscalationStepForm(DocumentItemForm):
     severity = NaturalKeyChoiceField("severities", blank_label="Choose…", required=False)
     level = forms.IntegerField(required=False)
-    wait_minutes = forms.IntegerField(required=False, label="Wait before escalating (min)")
+    wait_minutes = DurationField(required=False, label="Wait before escalating", help_text="")
     team = NaturalKeyChoiceField("teams", blank_label="Choose…", required=False)
     contact = forms.CharField(required=False, max_length=100)
     channel = forms.ChoiceField(required=False, choices=Channel.choices, initial=Channel.PAGE)
@@ -306,7 +307,7 @@ class ResponsibilityForm(DocumentItemForm):
 class PlaybookStepForm(DocumentItemForm):
     title = forms.CharField(required=False, max_length=200)
     instructions = MarkdownField(widget=forms.Textarea(attrs={"rows": 2}), label="Instructions (markdown)")
-    timebox_minutes = forms.IntegerField(required=False, label="Timebox (min)")
+    timebox_minutes = DurationField(required=False, label="Timebox", help_text="")
     checkpoint_question = forms.CharField(required=False, max_length=300)
 
 

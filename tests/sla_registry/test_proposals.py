@@ -64,7 +64,7 @@ def test_the_editor_shows_the_current_document_and_its_version(author_client, go
     assert values["provider_team"] == ["payments"]
     assert values["consumer_teams"] == ["checkout"]
     assert values["response_targets-0-severity"] == ["SEV1"]
-    assert values["response_targets-0-time_to_acknowledge_minutes"] == ["30"]
+    assert values["response_targets-0-time_to_acknowledge_minutes"] == ["30m"]
     assert values["objectives-0-indicator"] == ["Successful requests"]
     # Two blank rows to add more, without JavaScript.
     assert values["response_targets-TOTAL_FORMS"] == ["3"]
@@ -174,7 +174,7 @@ def test_negative_minutes_are_shown_on_their_cell(author_client, governed_sla):
 
     proposal = _rejected(response)
     assert proposal.formsets["response_targets"].forms[0].errors == {
-        "time_to_acknowledge_minutes": ["Must be a positive duration."]
+        "time_to_acknowledge_minutes": ["“-5” is negative: a duration must be at least 1m."]
     }
     assert 'id="id_response_targets-0-time_to_acknowledge_minutes_error"' in response.text
 
@@ -399,7 +399,7 @@ def test_the_author_revises_a_proposal(author_client, governed_sla, propose_ackn
     editor = author_client.get(url)
     assert editor.status_code == 200
     assert f"Revising {change_request.reference} (revision 1)" in editor.text
-    assert read_page(editor).values["response_targets-0-time_to_acknowledge_minutes"] == ["15"]
+    assert read_page(editor).values["response_targets-0-time_to_acknowledge_minutes"] == ["15m"]
     assert read_page(editor).values["summary"] == ["Faster SEV1 acknowledgement"]
 
     response = author_client.post(
@@ -645,6 +645,47 @@ def test_a_gap_in_escalation_levels_is_shown_above_the_steps(client, matrix, mak
     assert "SEV1: levels 1, 3: levels must be contiguous." in response.text
 
 
+def test_durations_are_typed_and_shown_back_as_people_write_them(author_client, governed_sla):
+    editor = author_client.get(sla_url("sla_propose", governed_sla))
+    author_client.post(
+        sla_url("sla_propose", governed_sla),
+        submitted(
+            editor,
+            response_targets__0__time_to_acknowledge_minutes="15m",
+            response_targets__0__time_to_restore_minutes="2h 30m",
+            response_targets__0__time_to_resolve_minutes="1d",
+            review_cadence_days="4w",
+            **CHANGE,
+        ),
+    )
+
+    (target,) = ChangeRequest.objects.get().proposed["response_targets"]
+    assert (target["time_to_acknowledge_minutes"], target["time_to_restore_minutes"]) == (15, 150)
+    assert target["time_to_resolve_minutes"] == 24 * 60
+    assert ChangeRequest.objects.get().proposed["review_cadence_days"] == 28
+    revise = reverse("sla_registry:sla_revise", kwargs={"change_reference": ChangeRequest.objects.get().reference})
+    values = read_page(author_client.get(revise)).values
+    assert values["response_targets-0-time_to_restore_minutes"] == ["2h 30m"]
+    assert values["response_targets-0-time_to_resolve_minutes"] == ["1d"]
+    assert values["review_cadence_days"] == ["28d"]
+
+
+def test_a_negative_duration_is_refused_with_every_other_problem_on_the_first_submit(author_client, governed_sla):
+    editor = author_client.get(sla_url("sla_propose", governed_sla))
+
+    response = author_client.post(
+        sla_url("sla_propose", governed_sla),
+        submitted(editor, response_targets__0__time_to_restore_minutes="-2h", title="", summary=""),
+    )
+
+    proposal = _rejected(response)
+    assert proposal.formsets["response_targets"].forms[0].errors == {
+        "time_to_restore_minutes": ["“-2h” is negative: a duration must be at least 1m."]
+    }
+    assert proposal.document_form.errors["title"] == ["This field is required."]
+    assert proposal.change_form.errors["summary"] == ["This field is required."]
+
+
 def test_playbook_problems_land_on_their_step(client, matrix, make_user):
     client.force_login(make_user())
     editor = client.get(matrix_url("matrix_propose", matrix))
@@ -661,7 +702,7 @@ def test_playbook_problems_land_on_their_step(client, matrix, make_user):
     )
 
     rows = _rejected(response).formsets["playbook"].forms
-    assert rows[2].errors == {"timebox_minutes": ["Ensure this value is greater than or equal to 1."]}
+    assert rows[2].errors == {"timebox_minutes": ["“0” is too short: a duration must be at least 1m."]}
 
 
 def test_a_matrix_change_lists_steps_in_the_proposal(client, matrix, make_user):
