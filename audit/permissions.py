@@ -1,7 +1,9 @@
 """Who may read the audit log, and which of its events they see.
 
-The log is for oversight: superusers and staff, and whoever the apps name as overseers (members of the
-SLA committee and leadership teams). Everyone else gets 403 (the page says who may read it). An app that
+The whole log is for oversight: superusers and staff, and whoever the apps name as overseers (members of
+the SLA committee and leadership teams). Anyone else may read the events of one document or change
+request named by its reference (the "Audit events" tab of what they are reading), less what is hidden
+from them; the whole log, or an object named as app_label.model:id, answers them 403 saying who may. An app that
 keeps some objects from some readers (restricted reviews, change requests to them) registers which of
 its objects a reader may not see, and their events are left out for a reader who does not see everything.
 
@@ -28,6 +30,8 @@ class AuditTarget:
     object_id: str
     label: str
     related: Q | None = None
+    # Named by a reference a reader of the object knows ("SLA-0003"), not as app_label.model:id.
+    by_reference: bool = True
 
 
 _overseers = []  # callable(user) -> bool
@@ -53,15 +57,21 @@ def register_reference_reader(reader):
     _reference_readers.append(reader)
 
 
-def access_audit_log(user):
-    """Return whether `user` sees every event (True) or only those about what they may see (False); 403 otherwise."""
+def access_audit_log(user, target=None):
+    """Return whether `user` sees every event (True) or only those about what they may see (False); 403 otherwise.
+
+    `target` is the object the page is narrowed to, if any: a document's own events are open to its readers.
+    """
     if user.is_superuser:
         return True
     if any(rule(user) for rule in _overseers):
         return True
-    if user.is_staff:
+    if user.is_staff or (target is not None and target.by_reference):
         return False
-    raise PermissionDenied("The audit log is open to staff, the SLA committee and leadership.")
+    raise PermissionDenied(
+        "The whole audit log is open to staff, the SLA committee and leadership. The events of a document or"
+        " change request you may read are on its own Audit events link."
+    )
 
 
 def readable_events(queryset, user, *, sees_everything):
@@ -77,7 +87,9 @@ def referenced_object(text):
     """The AuditTarget for "CR-0012", "SLA-0003"… or "app_label.model:id"; None when the text names nothing."""
     if ":" in text:
         object_type, _, object_id = text.partition(":")
-        return AuditTarget(object_type.strip().lower(), object_id.strip(), text) if object_id.strip() else None
+        if not object_id.strip():
+            return None
+        return AuditTarget(object_type.strip().lower(), object_id.strip(), text, by_reference=False)
     for reader in _reference_readers:
         if (target := reader(text)) is not None:
             return target

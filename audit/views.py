@@ -87,12 +87,12 @@ def _csv_response(events):
 
 @require_GET
 def event_list(request):
-    sees_everything = access_audit_log(request.user)
     form = AuditFilterForm({key: value for key, value in request.GET.items() if key not in {"page", "format"}})
+    target = form.cleaned_data.get("object") if form.is_valid() else None
+    sees_everything = access_audit_log(request.user, target)
     events = _filtered_events(request, form, sees_everything=sees_everything)
     if request.GET.get("format") == "csv":
         return _csv_response(events)
-    target = form.cleaned_data.get("object") if form.is_valid() else None
     return render(
         request,
         "audit/event_list.html",
