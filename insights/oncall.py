@@ -7,7 +7,8 @@ agreements, releases or reviews there are:
   1  the escalation matrix, with the version in force and the latest version number
   1  the SLAs of the service, each with the same
   1  the versions in force (their snapshots)
-  3  the teams, services and categories the matrix and the SLAs name (one snapshot_directory)
+  3  the teams, services and categories the matrix and the SLAs name (one snapshot_directory); as of a
+     past moment the teams come from their history, with their contact changes since, in the same one
   1  the severities, for the selector and the directory
   2  releases and freeze windows around the moment, and the services they concern
   1  the last three reviews, 1 the open action items (both as visible_reviews allows, its SQL compiled
@@ -16,7 +17,11 @@ agreements, releases or reviews there are:
 The terms always come from the versions in force at the moment, never from the
 live rows: what the card shows is what the affected teams approved, and the
 card as of last Tuesday is the card as it was last Tuesday. A document with no
-version then is left out, with a note saying why.
+version then is left out, with a note saying why. So are the teams: as of a past
+moment, their names and how they are reached (pager handle, chat channel, email,
+channels) are those their history holds for that moment, and the card says which
+contact of a paged team changed since, by whom and when. The card for now reads
+today's rows.
 """
 
 from dataclasses import dataclass, field
@@ -161,7 +166,9 @@ def build_card(service, *, severity_key=DEFAULT_SEVERITY, at=None, user):
     versions = {version.pk: version for version in DocumentVersion.objects.filter(pk__in=[pk for pk in wanted if pk])}
 
     # One directory for every name the matrix and the SLAs use (the severities are loaded already).
-    directory = snapshot_directory(*(version.snapshot for version in versions.values()), severities=severities)
+    directory = snapshot_directory(
+        *(version.snapshot for version in versions.values()), severities=severities, at=None if is_now else at
+    )
     moment = _moment_text(at)
     if matrix is None:
         card.matrix_note = f"{service.name} has no escalation matrix."

@@ -1,7 +1,10 @@
 """What a review is measured against, and how it measured up.
 
 Reads only what the review pinned (agreement versions in force when the incident
-started), so a later change to an SLA never changes a review's figures.
+started), so a later change to an SLA never changes a review's figures. The review's
+own pages also show how each team of the pinned escalation was reached when the
+incident started (its contacts then, from the team's history, and what changed since):
+one more query, read only where a review is shown, never for a list.
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +15,9 @@ from django.db.models import Prefetch
 from approvals.registry import get_kind
 from reviews.metrics import IncidentMetrics, IncidentTimes, check_targets
 from reviews.models import PinnedVersion, PostIncidentReview
+from sla_registry.choices import Channel
 from sla_registry.models import Service, Team
+from sla_registry.presentation import teams_as_of
 from sla_registry.working_hours import WorkingWeek
 
 
@@ -48,6 +53,13 @@ class ExpectedStep:
     contact: str
     channel: str
     due_at: object  # detection + the waits of the levels before it
+    # With contacts (the review's own pages): the team as it was when the incident started, and its address there.
+    team_link: object = None  # sla_registry.presentation.Link
+    address: str = ""
+
+    @property
+    def channel_label(self):
+        return Channel(self.channel).label if self.channel in Channel.values else self.channel
 
 
 @dataclass
@@ -55,6 +67,10 @@ class ReviewFigures:
     metrics: IncidentMetrics
     agreements: list
     matrices: list  # (service, version, [ExpectedStep])
+    # With contacts: the moment they are read at (the start), and what the paged teams changed since.
+    contacts_as_of: object = None
+    contacts_changed: list = field(default_factory=list)
+    contacts_recorded_after: list = field(default_factory=list)
 
     @property
     def breaches(self):
@@ -82,11 +98,13 @@ def working_weeks(pinned_rows):
     return {team.slug: WorkingWeek.of_team(team) for team in Team.objects.filter(slug__in=slugs)}
 
 
-def review_figures(review, pinned_versions=None, weeks=None):
+def review_figures(review, pinned_versions=None, weeks=None, *, contacts=False):
     """Metrics, target checks per pinned SLA version, and the escalation that should have happened.
 
     `pinned_versions` (prefetched rows of review.pinned_versions) and `weeks` (from
-    working_weeks) may be given, so a page of many reviews reads each only once.
+    working_weeks) may be given, so a page of many reviews reads each only once. With
+    `contacts` (a page of one review), each escalation step also names its team and address
+    as they were when the incident started (one query, none without a pinned matrix).
     """
     times = IncidentTimes.of(review)
     pinned = (
@@ -107,7 +125,25 @@ def review_figures(review, pinned_versions=None, weeks=None):
             matrices.append(
                 (row.service, row.version, expected_steps(snapshot, review.severity.key, review.detected_at))
             )
-    return ReviewFigures(IncidentMetrics.of(times), agreements, matrices)
+    figures = ReviewFigures(IncidentMetrics.of(times), agreements, matrices)
+    if contacts:
+        add_contacts_at_start(figures, review.started_at)
+    return figures
+
+
+def add_contacts_at_start(figures, started_at):
+    """Name each expected step's team and address as they were at `started_at`, and say what changed since."""
+    steps = [step for _, _, steps in figures.matrices for step in steps]
+    if started_at is None or not steps:
+        return
+    teams = teams_as_of({step.team for step in steps}, started_at)
+    for step in steps:
+        step.team_link = teams.link(step.team)
+        team = step.team_link.obj
+        step.address = team.contact_for(step.channel) if team is not None and step.channel in Channel.values else ""
+    figures.contacts_as_of = started_at
+    figures.contacts_changed = teams.contacts_changed()
+    figures.contacts_recorded_after = teams.recorded_after()
 
 
 # Many reviews at once ------------------------------------------------------------

@@ -124,7 +124,7 @@ class ReviewEditor:
         review = self.edited_review()
         if not data.get("started_at") or not data.get("severity") or not data.get("services"):
             return None
-        return review_figures(review, pinned_versions=pins_in_memory(review, data["services"]))
+        return review_figures(review, pinned_versions=pins_in_memory(review, data["services"]), contacts=True)
 
     # Errors from the action, placed where the user made them ------------------------
 
@@ -278,7 +278,10 @@ def review_update(request, reference):
                 return redirect(review)
         return _editor_page(request, editor, figures=editor.preview(), **page)
     return _editor_page(
-        request, editor, figures=review_figures(review, pinned_versions=list(review.pinned_versions.all())), **page
+        request,
+        editor,
+        figures=review_figures(review, pinned_versions=list(review.pinned_versions.all()), contacts=True),
+        **page,
     )
 
 

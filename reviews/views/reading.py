@@ -101,7 +101,7 @@ def review_list(request):
 
 def review_page_context(request, review, **extra):
     """What the review page shows; the publish form may come back bound, with errors."""
-    figures = review_figures(review, pinned_versions=list(review.pinned_versions.all()))
+    figures = review_figures(review, pinned_versions=list(review.pinned_versions.all()), contacts=True)
     authors = list(review.authors.all())
     is_author = any(author.pk == request.user.pk for author in authors)
     return {

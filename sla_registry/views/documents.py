@@ -25,7 +25,6 @@ from approvals.models import ChangeRequest, Decision, DocumentVersion
 from approvals.registry import content_hash, get_kind
 from core.moments import parse_moment
 from sla_registry import forms
-from sla_registry.actions import TEAM_CONTACT_FIELDS
 from sla_registry.attainment import attainments
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import (
@@ -40,7 +39,7 @@ from sla_registry.models import (
     Severity,
     Team,
 )
-from sla_registry.presentation import TERMS_TEMPLATES, present
+from sla_registry.presentation import TERMS_TEMPLATES, contacts_changed_since, present
 from sla_registry.review_cycle import periodic_reviews_of
 from sla_registry.views.common import PAGE_SIZE, DocumentLookupMixin, HistoryView
 
@@ -63,6 +62,9 @@ class DocumentPagesMixin(DocumentLookupMixin):
     kind_key = None
     url_prefix = None
     tab = "terms"
+    # Whether the terms of a past moment (a version, ?at=) show the teams as they were then: a matrix shows how
+    # each team is reached, and those contacts must be the moment's, not today's.
+    teams_as_of_moment = False
 
     def _page(self, page):
         return f"{self.url_prefix}_{page}"
@@ -84,6 +86,10 @@ class DocumentPagesMixin(DocumentLookupMixin):
 
     def versions(self):
         return DocumentVersion.objects.of(self.kind.key, self.object.pk)
+
+    def present_at(self, snapshot, moment):
+        """The terms of a snapshot shown for a past `moment`: its teams as of then where the kind says so."""
+        return present(self.kind, snapshot, at=moment if self.teams_as_of_moment else None)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
@@ -140,7 +146,7 @@ class DocumentDetailView(DocumentPagesMixin, DetailView):
                 "never_versioned": latest is None,
             },
             "at_value": timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M"),
-            "terms": present(self.kind, version.snapshot) if version else None,
+            "terms": self.present_at(version.snapshot, moment) if version else None,
         }
 
 
@@ -171,7 +177,8 @@ class DocumentVersionsView(DocumentPagesMixin, DetailView):
 
 
 class DocumentVersionView(DocumentPagesMixin, DetailView):
-    """One version as it was, with when it was in force."""
+    """One version as it was, with when it was in force; a matrix's teams reached as they were when it took effect,
+    and what they changed since."""
 
     template_name = "sla_registry/document_version.html"
     tab = "versions"
@@ -191,7 +198,7 @@ class DocumentVersionView(DocumentPagesMixin, DetailView):
             version=version,
             next_version=pair.get(number + 1),
             latest_number=self.versions().aggregate(latest=Max("number"))["latest"],
-            terms=present(self.kind, version.snapshot),
+            terms=self.present_at(version.snapshot, version.effective_at),
             **kwargs,
         )
 
@@ -356,6 +363,7 @@ class MatrixPagesMixin:
     model = EscalationMatrix
     kind_key = "escalation_matrix"
     url_prefix = "sla_registry:matrix"
+    teams_as_of_moment = True
 
 
 class MatrixListView(ListView):
@@ -367,44 +375,6 @@ class MatrixListView(ListView):
     paginate_by = PAGE_SIZE
     context_object_name = "matrices"
     template_name = "sla_registry/matrix_list.html"
-
-
-def contacts_changed_since(team_slugs, moment):
-    """Contact changes of these teams after `moment`: ("Payments: pager handle a → b", user, when), oldest first.
-
-    A matrix pages teams through their contacts, which teams edit themselves: the version the affected teams
-    approved named the contacts of its day. One query for the history after `moment` (usually empty); only
-    when there is some, one more for each team's row in force at `moment`.
-    """
-    if moment is None or not team_slugs:
-        return []
-    teams = Team.history.filter(id__in=Team.objects.filter(slug__in=team_slugs).values("pk"))
-    after = list(
-        teams.filter(history_date__gt=moment)
-        .order_by("id", "history_date", "history_id")
-        .select_related("history_user")
-    )
-    if not after:
-        return []
-    previous = {}
-    for row in teams.filter(id__in={row.id for row in after}, history_date__lte=moment).order_by(
-        "id", "-history_date", "-history_id"
-    ):
-        previous.setdefault(row.id, row)
-    changes = []
-    for row in after:
-        before = previous.get(row.id)
-        previous[row.id] = row
-        if before is None:
-            continue
-        fields = [
-            f"{Team._meta.get_field(name).verbose_name} {getattr(before, name) or '—'} → {getattr(row, name) or '—'}"
-            for name in TEAM_CONTACT_FIELDS
-            if getattr(before, name) != getattr(row, name)
-        ]
-        if fields:
-            changes.append((f"{row.name}: {', '.join(fields)}", row.history_user, row.history_date))
-    return sorted(changes, key=lambda change: change[2])
 
 
 class MatrixDetailView(MatrixPagesMixin, DocumentDetailView):

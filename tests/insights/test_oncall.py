@@ -396,6 +396,93 @@ def test_build_card_needs_no_request(changed, make_user):
     assert [version.number for version in card.versions_used] == [1, 1]
 
 
+# Contacts as of a moment -----------------------------------------------------------
+# The card for a past moment reaches each team as its history holds it then, not as its live row says today.
+
+CONTACTS_CHANGED = NOW + timedelta(hours=1)  # after the card's moment, NOW + 30 min
+
+
+def change_contacts(slug, admin_actor, **contacts):
+    from sla_registry.models import Team
+
+    team = Team.objects.get(slug=slug)
+    for name, value in contacts.items():
+        setattr(team, name, value)
+    return actions.save_team(team, acting_user=admin_actor, reason="New rota")
+
+
+@pytest.fixture
+def new_contacts(checkout, admin_actor, clock):
+    """An hour after NOW, Payments moves to a new pager rota and Platform to a new address (through save_team)."""
+    clock.move_to(CONTACTS_CHANGED, tick=False)
+    change_contacts("payments", admin_actor, pager_handle="payments-rota-2")
+    change_contacts("platform", admin_actor, email="platform-oncall@example.com")
+    return checkout
+
+
+def test_the_card_as_of_before_a_contact_change_reaches_teams_as_they_were_and_says_what_changed_since(
+    reader_client, new_contacts
+):
+    html = get(reader_client, "checkout", at="2026-10-01T08:30")
+
+    escalation = section(html, "escalation")
+    assert body_rows(escalation)[:2] == [
+        "Level 1 at once Payments: Checkout on-call Page payments-pager 15 min Chat #payments-incidents "
+        "timeline, affected services",
+        "Level 2 after 15 min Platform: Platform lead Phone platform-pager 10 min Email plat@example.com "
+        "timeline, affected services",
+    ]
+    assert "payments-rota-2" not in body_rows(escalation)[0]
+    notice = text_of(fragment(escalation, '<div class="notice', "</div>"))
+    assert notice.startswith("Contacts changed since 1 Oct 2026 08:30 UTC")
+    assert "Payments: pager handle payments-pager → payments-rota-2 (fixture-admin, 1 Oct 2026 09:00 UTC)" in notice
+    assert "Platform: email plat@example.com → platform-oncall@example.com (fixture-admin, 1 Oct 2026 09:00 UTC)" in (
+        notice
+    )
+
+
+def test_the_card_now_reaches_teams_by_their_new_contacts_and_has_nothing_to_warn_about(reader_client, new_contacts):
+    for html in (get(reader_client, "checkout"), get(reader_client, "checkout", at="2026-10-01T09:30")):
+        rows = body_rows(section(html, "escalation"))
+        assert "Page payments-rota-2 15 min" in rows[0]
+        assert "Email platform-oncall@example.com" in rows[1]
+        assert "Contacts changed since" not in html
+
+
+def test_the_card_as_of_a_renamed_team_shows_the_name_it_had_then(reader_client, new_contacts, admin_actor, clock):
+    clock.move_to(CONTACTS_CHANGED + timedelta(hours=1), tick=False)
+    change_contacts("payments", admin_actor, name="Payments Core")
+
+    before = section(get(reader_client, "checkout", at="2026-10-01T08:30"), "escalation")
+    now = section(get(reader_client, "checkout"), "escalation")
+
+    assert body_rows(before)[0].startswith("Level 1 at once Payments: Checkout on-call")
+    assert f'href="{new_contacts.owner_team.get_absolute_url()}">Payments</a>' in before
+    assert body_rows(now)[0].startswith("Level 1 at once Payments Core: Checkout on-call")
+
+
+def test_the_card_as_of_before_a_team_was_recorded_shows_its_first_contacts_and_says_so(reader_client, new_contacts):
+    # Version 1 of the matrix is effective from 30 days before NOW, when the portal had no record of the teams.
+    html = get(reader_client, "checkout", at="2026-09-15T12:00")
+
+    escalation = section(html, "escalation")
+    assert "Page payments-pager" in body_rows(escalation)[0]
+    assert "Payments: pager handle payments-pager → payments-rota-2" in text_of(escalation)
+    recorded = text_of(fragment(escalation, '<p class="muted contacts-recorded-after">', "</p>"))
+    assert recorded.startswith("Customer Care, Payments, Platform: no record of their contacts at that moment")
+    assert "shown as first recorded (1 Oct 2026 08:00 UTC" in recorded
+
+
+def test_the_card_as_of_a_moment_reads_contacts_in_as_many_queries_as_now(
+    reader_client, new_contacts, django_assert_num_queries
+):
+    # The teams of that moment, their contact changes since and today's links come in the one query that reads
+    # today's teams for the card of now.
+    with django_assert_num_queries(QUERIES):
+        html = get(reader_client, "checkout", severity="SEV1", at="2026-10-01T08:30")
+    assert "Contacts changed since" in html
+
+
 # Visibility ------------------------------------------------------------------------
 
 

@@ -572,6 +572,39 @@ def test_recalculate_lists_the_escalation_that_should_have_fired(
     assert not PostIncidentReview.objects.exists()
 
 
+def test_a_reviews_pinned_escalation_reaches_teams_by_their_contacts_when_it_started(
+    reader_client, governed_sla, make_matrix, make_review, admin_actor, time_machine, django_assert_num_queries
+):
+    from approvals.actions import record_baseline_version
+    from sla_registry.actions import save_team
+    from sla_registry.models import Team
+
+    recorded = timezone.now()  # Payments and its contacts are on record from here
+    matrix = make_matrix(governed_sla.sla.service, effective_from=recorded - timedelta(days=30))  # pages Payments
+    record_baseline_version(matrix, acting_user=admin_actor)
+    started = recorded + timedelta(hours=6)
+    time_machine.move_to(recorded + timedelta(days=1), tick=False)
+    review = make_review([governed_sla.sla.service], started_at=started, **BREACHING)
+    payments = Team.objects.get(pk=governed_sla.provider.pk)
+    payments.pager_handle, payments.name = "payments-new-rota", "Payments Core"
+    save_team(payments, acting_user=admin_actor, reason="New rota")
+
+    # The review's page reads the teams as of its start in one more query than a review with no escalation pinned.
+    with django_assert_num_queries(DETAIL_QUERIES + 1):
+        response = reader_client.get(url("review_detail", review.reference))
+
+    html = squeeze(response)
+    row = table_row(html, '<th scope="row">1</th>')
+    assert f'<a href="{payments.get_absolute_url()}">Payments</a>' in row  # its name then, linked to its page now
+    assert '<td class="escalation-address">payments-oncall</td>' in row
+    assert "payments-new-rota" not in row
+    start = timezone.localtime(started)
+    assert f'Contacts changed since <time datetime="{start.isoformat()}">{start.day} {start:%b %Y %H:%M}' in html
+    assert (
+        "Payments Core: pager handle payments-oncall → payments-new-rota <small>(fixture-admin, <time datetime=" in html
+    )
+
+
 def test_the_list_keeps_drills_apart(reader_client, governed_sla, make_review):
     make_review([governed_sla.sla.service], title="Real", **MEETING)
     make_review([governed_sla.sla.service], title="Rehearsal", is_drill=True, drill_kind=DrillKind.LIVE, **MEETING)

@@ -14,7 +14,16 @@ from approvals.models import DocumentVersion
 from sla_registry import actions
 from sla_registry.documents import EscalationMatrixKind
 from sla_registry.models import EscalationStep, ServiceLevelAgreement
-from tests.html import accessibility_problems, fragment, section, select_options, squeeze, table_row
+from tests.html import (
+    accessibility_problems,
+    body_rows,
+    fragment,
+    section,
+    select_options,
+    squeeze,
+    table_row,
+    text_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -580,3 +589,76 @@ def test_a_matrix_says_when_a_paged_team_changed_its_contacts_after_approval(
     page = reader_client.get(url("matrix_detail", versioned_matrix.reference)).content.decode()
     assert "Contacts changed since version 2 was approved" in page
     assert "Payments: pager handle payments-oncall → payments-new-rota" in page
+
+
+ROTA_CHANGED = CHANGED + timedelta(hours=1)  # Payments' new pager rota, an hour after version 2 took effect
+
+
+@pytest.fixture
+def new_rota(versioned_matrix, admin_actor, clock):
+    """An hour after version 2 took effect, Payments (paged at every level) moves to a new pager rota."""
+    from sla_registry.models import Team
+
+    clock.move_to(ROTA_CHANGED, tick=False)
+    payments = Team.objects.get(slug="payments")
+    payments.pager_handle = "payments-new-rota"
+    actions.save_team(payments, acting_user=admin_actor, reason="New rota")
+    return versioned_matrix
+
+
+def paged_addresses(html):
+    """The address each escalation step shows, in order."""
+    return [
+        row.split(" Page ")[1].split(" ")[0]
+        for row in body_rows(fragment(html, "<h2>Escalation steps", "<h2>Responsibilities"))
+    ]
+
+
+def test_an_old_matrix_version_reaches_teams_by_the_contacts_of_its_time_and_says_what_changed_since(
+    reader_client, new_rota
+):
+    html = get(reader_client, "matrix_version", new_rota.reference, 2)
+
+    assert set(paged_addresses(html)) == {"payments-oncall"}
+    changed = text_of(fragment(html, '<div class="notice notice-warn contacts-changed"', "</div>"))
+    assert changed.startswith("Contacts changed since 1 Oct 2026 09:00 UTC")
+    assert "Payments: pager handle payments-oncall → payments-new-rota (fixture-admin, 1 Oct 2026 10:00 UTC)" in changed
+
+
+def test_the_live_matrix_reaches_teams_by_their_new_contacts(reader_client, new_rota):
+    html = get(reader_client, "matrix_detail", new_rota.reference)
+
+    assert set(paged_addresses(html)) == {"payments-new-rota"}
+    assert "Contacts changed since version 2 was approved" in html
+
+
+def test_a_matrix_as_of_a_moment_reaches_teams_as_they_were_then(reader_client, new_rota):
+    before = get(reader_client, "matrix_detail", new_rota.reference, at="2026-10-01T09:30Z")
+    after = get(reader_client, "matrix_detail", new_rota.reference, at="2026-10-01T10:30Z")
+
+    assert set(paged_addresses(before)) == {"payments-oncall"}
+    assert "Contacts changed since 1 Oct 2026 09:30 UTC" in text_of(before)
+    assert set(paged_addresses(after)) == {"payments-new-rota"}
+    assert "Contacts changed since" not in after
+
+
+def test_a_version_in_force_before_the_team_was_recorded_shows_its_first_contacts_and_says_so(reader_client, new_rota):
+    # Version 1 is effective from the matrix's effective_from, a month before the portal recorded Payments.
+    html = get(reader_client, "matrix_version", new_rota.reference, 1)
+
+    assert set(paged_addresses(html)) == {"payments-oncall"}
+    recorded = text_of(fragment(html, '<p class="muted contacts-recorded-after">', "</p>"))
+    assert recorded == (
+        "Payments: no record of its contacts at that moment; shown as first recorded (1 Oct 2026 08:00 UTC)."
+    )
+    assert "Payments: pager handle payments-oncall → payments-new-rota" in text_of(html)
+
+
+def test_matrix_pages_of_a_past_moment_read_contacts_and_changes_in_the_same_query_counts(
+    reader_client, django_assert_num_queries, new_rota
+):
+    # As test_matrix_version_page_query_counts: the teams of the moment, their changes since and their links
+    # today are one query, the one that read today's teams.
+    reference = new_rota.reference
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_version", reference, 2), 9)
+    assert_queries(reader_client, django_assert_num_queries, url("matrix_detail", reference), 9, at="2026-10-01T09:30Z")
