@@ -34,12 +34,9 @@ run: $(INSTALLED)
 	@mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo --if-empty
-	$(DEV_ENV) $(BIN)/python manage.py sync_calendars --schedule
-	$(DEV_ENV) $(BIN)/python manage.py send_reminders --schedule
-	$(DEV_ENV) $(BIN)/python manage.py deliver_notifications --schedule
 	@echo "Serving the SLA Portal on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo "A background worker delivers notifications, applies scheduled changes and syncs calendar feeds (log: var/worker.log)."
-	@$(DEV_ENV) $(BIN)/python manage.py db_worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
+	@$(DEV_ENV) $(BIN)/python manage.py worker --no-reload >var/worker.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -1,7 +1,7 @@
 """Small shared mechanisms every app stands on.
 
-History helpers, task scheduling, markdown, moments and quarters, safe outbound HTTP,
-references, per-user compiled SQL, formatting.
+History helpers, task scheduling and the worker that reclaims abandoned tasks, markdown,
+moments and quarters, safe outbound HTTP, references, per-user compiled SQL, formatting.
 """
 
 from django.apps import AppConfig

@@ -1,9 +1,10 @@
-"""Background work that spans apps, run by `manage.py db_worker`.
+"""Background work that spans apps, run by `manage.py worker`.
 
 The daily reminders task re-queues itself, like releases.tasks: after each run
 it enqueues the next one for the following morning at REMINDERS_AT (the
-portal's time zone), unless a run is already waiting. `send_reminders
---schedule` queues the first run.
+portal's time zone), unless a run is already waiting. The worker queues the
+first run at start (registered in InsightsConfig.ready), as `send_reminders
+--schedule` does by hand.
 """
 
 from datetime import datetime, time, timedelta

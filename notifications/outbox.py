@@ -33,9 +33,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
@@ -220,8 +221,19 @@ def request_delivery():
         logger.exception("Could not enqueue notification delivery")
 
 
+def message_id(notification):
+    """The email's Message-ID: the same on every attempt, so a copy sent twice (a worker killed after sending,
+    before recording it) reads as one message to mail clients that deduplicate on it."""
+    host = urlsplit(settings.PORTAL_BASE_URL).hostname or "sla-portal.invalid"
+    return f"<notification-{notification.pk}.{notification.created_at:%Y%m%d%H%M%S}@{host}>"
+
+
 def deliver_due(*, limit=100):
-    """Send what is due; return (sent, failed) counts. Safe to run from several workers."""
+    """Send what is due; return (sent, failed) counts. Safe to run from several workers.
+
+    Each email is sent with its row locked and recorded in the same transaction: a worker killed between
+    the two leaves it pending, sent again (with the same Message-ID) by the next run.
+    """
     sent = failed = 0
     due = Notification.objects.filter(state=Notification.State.PENDING, next_attempt_at__lte=timezone.now())
     for pk in list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]):
@@ -235,13 +247,13 @@ def deliver_due(*, limit=100):
                 continue  # another worker has it
             notification.attempts += 1
             try:
-                send_mail(
+                EmailMessage(
                     notification.subject,
                     notification.body,
                     settings.DEFAULT_FROM_EMAIL,
                     [notification.recipient],
-                    fail_silently=False,
-                )
+                    headers={"Message-ID": message_id(notification)},
+                ).send(fail_silently=False)
             except Exception as error:
                 notification.last_error = f"{type(error).__name__}: {error}"[:2000]
                 notification.next_attempt_at = timezone.now() + backoff(notification.attempts)

@@ -1,9 +1,13 @@
-"""The delivery task, run by `manage.py db_worker`: email from the outbox, then webhooks.
+"""The delivery task, run by `manage.py worker`: email from the outbox, then webhooks.
 
 `notify()` enqueues it after each commit. When something is left waiting for
 its back-off (a mail server or a receiver that is down), the task queues its own
 next run for the moment the earliest retry falls due, unless a run that early is
-already waiting; so retries happen without anyone asking for them.
+already waiting; so retries happen without anyone asking for them. The worker
+queues that run at start too (registered in NotificationsConfig.ready), and a run
+killed with its worker is run again (core.workers): every email and webhook is
+recorded delivered once; one may reach its receiver twice, with the same
+Message-ID or X-SLA-Portal-Delivery to deduplicate on.
 """
 
 from django.db.models import Min, Q

@@ -81,6 +81,7 @@ LEFT_OUT = {
         "the worker's queue: tasks name rows of the old database; undelivered notifications and webhooks "
         "stay in the (exported) outbox and are delivered again by the worker or `deliver_notifications`"
     ),
+    "core.workerheartbeat": "which workers are alive: each worker reports again when it starts",
     "search": "derived from the registry: the import rebuilds it (as `rebuild_search_index` does)",
     "knox": "its token model is swapped for api.ApiToken, which is exported",
 }

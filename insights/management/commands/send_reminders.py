@@ -23,7 +23,7 @@ class Command(BaseCommand):
             "--schedule",
             action="store_true",
             help=f"Also queue the background run, which then re-runs itself every day at {REMINDERS_AT:%H:%M} "
-            "(db_worker).",
+            "(manage.py worker, which queues it at start).",
         )
 
     def handle(self, *args, schedule, **options):

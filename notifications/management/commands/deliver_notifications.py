@@ -1,8 +1,7 @@
 """`manage.py deliver_notifications [--schedule]`: deliver what is due now, or queue the worker's run for it.
 
 A delivery run killed with its worker (the machine restarted, the process was OOM-killed) never queues its
-successor, so emails and webhooks left waiting for their back-off would wait for the next event.
-`--schedule` at each start of the worker (`make run` does so) queues that run again.
+successor; `manage.py worker` queues it again at start, and `--schedule` does the same by hand.
 """
 
 from django.core.management.base import BaseCommand
@@ -23,8 +22,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--schedule",
             action="store_true",
-            help="Deliver nothing here: queue the background run (db_worker) for the earliest email or webhook "
-            "waiting, unless one that early is already queued. Run it whenever the worker starts.",
+            help="Deliver nothing here: queue the background run (manage.py worker) for the earliest email or "
+            "webhook waiting, unless one that early is already queued. The worker does so itself at start.",
         )
 
     def handle(self, *args, schedule, **options):
