@@ -1,6 +1,7 @@
 from django import forms
 
 from audit.permissions import referenced_object
+from core.forms import DayInput
 
 
 class AuditFilterForm(forms.Form):
@@ -13,8 +14,8 @@ class AuditFilterForm(forms.Form):
     )
     user = forms.CharField(required=False, max_length=150, help_text="Username of the actor")
     action = forms.CharField(required=False, max_length=64, help_text="Exact or a prefix: change_request.")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(required=False, label="From", widget=DayInput())
+    until = forms.DateField(required=False, label="Until", widget=DayInput())
 
     def clean_object(self):
         text = self.cleaned_data["object"].strip()

@@ -18,6 +18,7 @@ from django.utils.dateformat import format as date_format
 from approvals.choices import ChangeState
 from approvals.models import DocumentVersion
 from approvals.permissions import visible_change_requests
+from core.forms import DayInput
 from releases.choices import ReleaseKind, ReleaseStatus
 from releases.models import Release
 from reviews.permissions import visible_reviews
@@ -44,10 +45,8 @@ class TimelineRangeForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, so the fields are added here rather than declared.
-        self.fields["from"] = forms.DateField(
-            label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-        )
-        self.fields["to"] = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        self.fields["from"] = forms.DateField(label="From", required=False, widget=DayInput())
+        self.fields["to"] = forms.DateField(label="To", required=False, widget=DayInput())
 
     def _check_year(self, name):
         day = self.cleaned_data.get(name)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from insights.timeline import DEFAULT_AHEAD, DEFAULT_PAST, TimelineRangeForm, gather_timeline, timeline_drawing
-from releases.feeds import feed_subscribe_url
+from releases.feeds import feed_address
 from sla_registry.models import Service
 
 
@@ -23,7 +23,8 @@ class ServiceTimelineView(TemplateView):
         range_form = TimelineRangeForm(self.request.GET or None, initial=default_days)
         start, end = range_form.chosen_range(now)
         timeline = gather_timeline(service, self.request.user, start, end)
-        feed_url = feed_subscribe_url(self.request, "releases:feed_service", slug=service.slug)
+        # The address without a token: a calendar program needs a personal feed link (made on releases:feed_links).
+        feed_url = feed_address(self.request, "releases:feed_service", slug=service.slug)
         return super().get_context_data(
             service=service,
             range_form=range_form,
@@ -31,6 +32,5 @@ class ServiceTimelineView(TemplateView):
             drawing=timeline_drawing(timeline, now),
             last_day=timezone.localtime(end - timedelta(microseconds=1)),
             feed_url=feed_url,
-            webcal_url=feed_url.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1),
             **kwargs,
         )

@@ -33,3 +33,12 @@ class SyncSource(models.TextChoices):
     UPLOAD = "upload", "Uploaded file"
     FEED = "feed", "Feed"
     COMMAND = "command", "import_ics"
+
+
+class ImportState(models.TextChoices):
+    """Where a background import of an uploaded file stands."""
+
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -1,18 +1,16 @@
 """iCalendar feeds out of the portal: releases (all, of a service, of a team) and governance dates.
 
 Calendar programs (Outlook, Google Calendar) subscribe to a feed by URL and cannot
-sign in, so a feed URL may carry a personal signed token naming the user it is
-read as (`feed_token`); the feed then shows exactly what that user may see.
-Deactivating the user revokes every token they were given.
+sign in, so a feed URL may carry a personal feed token (releases.feed_tokens: random,
+expiring, revocable) that reads it as its user; the feed then shows exactly what
+that user may see.
 """
 
 from datetime import UTC, time, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core import signing
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -27,35 +25,26 @@ from sla_registry.choices import AgreementStatus
 from sla_registry.models import EscalationMatrix, ServiceLevelAgreement
 
 PRODUCT_ID = "-//SLA Portal//Releases//EN"
-FEED_TOKEN_SALT = "releases.feed"
 # How far back a feed reaches: calendars keep what has passed, but not for ever.
 FEED_HISTORY = timedelta(days=90)
 
 
-# Tokens ------------------------------------------------------------------------
+# Addresses ---------------------------------------------------------------------
 
 
-def feed_token(user):
-    """A personal token to put in a feed URL: it reads the feed as `user`, without signing in."""
-    return signing.dumps({"u": user.pk}, salt=FEED_TOKEN_SALT, compress=True)
-
-
-def user_from_feed_token(token):
-    """The active user a token was made for, or None for a token that is malformed, forged or revoked."""
-    try:
-        payload = signing.loads(token, salt=FEED_TOKEN_SALT)
-    except signing.BadSignature:
-        return None
-    user_pk = payload.get("u") if isinstance(payload, dict) else None
-    if not isinstance(user_pk, int):
-        return None
-    return get_user_model().objects.filter(pk=user_pk, is_active=True).first()
-
-
-def feed_subscribe_url(request, url_name, **kwargs):
-    """The absolute address of a feed with the user's token: what a calendar program subscribes to."""
+def feed_address(request, url_name, *, token=None, **kwargs):
+    """The absolute address of a feed, with a personal feed token (releases.feed_tokens) when one is given."""
     path = reverse(url_name, kwargs=kwargs or None)
-    return request.build_absolute_uri(f"{path}?token={feed_token(request.user)}")
+    query = f"?{urlencode({'token': token})}" if token else ""
+    return request.build_absolute_uri(f"{path}{query}")
+
+
+def webcal(address):
+    """The same address for "subscribe" links: calendar programs open webcal:// themselves."""
+    for scheme in ("https://", "http://"):
+        if address.startswith(scheme):
+            return "webcal://" + address[len(scheme) :]
+    return address
 
 
 # Building the calendar ---------------------------------------------------------

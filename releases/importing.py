@@ -28,6 +28,12 @@ What is read, and how:
 
 An event that disappears from the file while its start lies inside the window
 is marked cancelled, never deleted: change requests may point at it.
+
+One calendar's import (a feed's fetch, then parsing, expansion and storing) stops
+after CALENDAR_SYNC_TIME_LIMIT seconds (a Deadline, checked between steps: after
+parsing, for every event and occurrence read, every release compared, and before
+the commit). A stopped import is a failed one: nothing is written, and its
+CalendarSync names the limit.
 """
 
 import hashlib
@@ -86,6 +92,43 @@ class ImportProblem(Exception):
 
 class FeedError(Exception):
     """The feed could not be fetched; the message names the URL and what went wrong."""
+
+
+class ImportTimeLimit(ImportProblem):
+    """The import ran past CALENDAR_SYNC_TIME_LIMIT; the message names the limit and what it was doing."""
+
+
+class Deadline:
+    """When one calendar's import must stop: CALENDAR_SYNC_TIME_LIMIT seconds after it began (monotonic clock).
+
+    The import checks it between steps, so it stops at the first check past the limit. Parsing the file is
+    one call of the iCalendar parser, bounded by the size limits of uploads and feeds, and checked after.
+    """
+
+    def __init__(self, seconds=None):
+        self.seconds = float(settings.CALENDAR_SYNC_TIME_LIMIT if seconds is None else seconds)
+        self.ends = time.monotonic() + self.seconds
+
+    def remaining(self):
+        return self.ends - time.monotonic()
+
+    @property
+    def passed(self):
+        return time.monotonic() >= self.ends
+
+    def message(self, doing):
+        return (
+            f"The import was stopped while {doing}: it ran past the time limit of {self.seconds:g} s for one "
+            "calendar's import (CALENDAR_SYNC_TIME_LIMIT). Split the file, or narrow the calendar's window."
+        )
+
+    def check(self, doing):
+        if self.passed:
+            raise ImportTimeLimit(self.message(doing))
+
+
+def _no_progress(stage, done, total):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,22 +190,37 @@ class Reconciliation:
 # Importing -------------------------------------------------------------------
 
 
-def import_calendar(calendar, ics_bytes, *, source, acting_user=None, now=None):
+def import_calendar(
+    calendar, ics_bytes, *, source, acting_user=None, now=None, deadline=None, progress=None, on_saved=None
+):
     """Reconcile `calendar`'s releases with an iCalendar file; return the CalendarSync that records it.
 
     Never raises for bad data: a file that cannot be read changes nothing and
     returns a sync whose `error` says why (also kept in calendar.last_error).
+    Neither for time: past the `deadline` (by default CALENDAR_SYNC_TIME_LIMIT from
+    now) the import stops, changes nothing and its sync names the limit.
     Change requests effective with a release that moved or was cancelled follow it.
+
+    `progress(stage, done, total)` hears how far it has got ("reading": events of
+    the file read; "saving": the releases being written). `on_saved(sync)` runs in
+    the transaction that writes the releases, so what it writes commits with them.
     """
     now = now or timezone.now()
     clock = time.perf_counter()
+    deadline = deadline or Deadline()
+    progress = progress or _no_progress
     window = (now - timedelta(days=calendar.history_days), now + timedelta(days=calendar.horizon_days))
     try:
-        events = read_events(calendar, ics_bytes, window=window)
+        events = read_events(calendar, ics_bytes, window=window, deadline=deadline, progress=progress)
+        progress("saving", len(events), len(events))
         with transaction.atomic():
-            sync = _reconcile(calendar, events, window=window, source=source, acting_user=acting_user, now=now)
+            sync = _reconcile(
+                calendar, events, window=window, source=source, acting_user=acting_user, now=now, deadline=deadline
+            )
             sync.finished_at = now + timedelta(seconds=time.perf_counter() - clock)
             sync.save(update_fields=["finished_at"])
+            if on_saved is not None:
+                on_saved(sync)
     except ImportProblem as problem:
         return _record_failure(calendar, str(problem), source=source, acting_user=acting_user, now=now, clock=clock)
     except (IntegrityError, DataError) as error:
@@ -171,17 +229,25 @@ def import_calendar(calendar, ics_bytes, *, source, acting_user=None, now=None):
     return sync
 
 
-def read_events(calendar, ics_bytes, *, window):
+def read_events(calendar, ics_bytes, *, window, deadline=None, progress=None):
     """The events and occurrences of an iCalendar file within `window` (start, end), as ImportedEvents.
 
-    Raises ImportProblem for a file or an event that cannot be read. Reads the
-    calendar's rules and default services, writes nothing.
+    Raises ImportProblem for a file or an event that cannot be read, ImportTimeLimit past the `deadline`.
+    Reads the calendar's rules and default services, writes nothing. `progress("reading", done, total)`
+    hears of every event of the file read (a recurring one once its occurrences are expanded).
     """
+    deadline = deadline or Deadline()
+    progress = progress or _no_progress
     zone = _team_zone(calendar)
     parsed = _parse(ics_bytes)
-    for event in parsed.walk("VEVENT"):
+    deadline.check("parsing the file")
+    components = parsed.walk("VEVENT")
+    reading = _Reading(len(components), progress)
+    for event in components:
         _check_event(event, zone)
+        deadline.check("checking the events")
     parsed = _FloatingTimeWalker(zone).walk(_apply_x_wr_timezone(parsed))
+    deadline.check("reading the time zones")
     matcher = _ServiceMatcher(calendar)
     window_start, window_end = window
 
@@ -200,9 +266,12 @@ def read_events(calendar, ics_bytes, *, window):
             previous = singles.get(uid)
             if previous is None or _sequence(event) >= previous[0]:
                 singles[uid] = (_sequence(event), imported)
+        reading.advance()
+        deadline.check("reading the events")
 
     occurrences = {}
-    for occurrence in _expand(series, window_start, window_end):
+    for occurrence in _expand(series, window_start, window_end, deadline=deadline, reading=reading):
+        deadline.check("reading the occurrences of recurring events")
         uid = _uid(occurrence)
         recurrence_id = _recurrence_key(occurrence["RECURRENCE-ID"].dt, zone)
         imported = _imported_event(occurrence, uid=uid, recurrence_id=recurrence_id, zone=zone, matcher=matcher)
@@ -213,16 +282,57 @@ def read_events(calendar, ics_bytes, *, window):
     return events
 
 
+class _Reading:
+    """Counts the events of a file as they are read, for a progress callback."""
+
+    def __init__(self, total, progress):
+        self.done, self.total, self.progress = 0, total, progress
+        progress("reading", 0, total)
+
+    def advance(self, count=1):
+        self.done = min(self.done + count, self.total)
+        self.progress("reading", self.done, self.total)
+
+
 def _parse(ics_bytes):
     if not ics_bytes or not ics_bytes.strip():
         raise ImportProblem("The file is empty; an iCalendar file begins with BEGIN:VCALENDAR.")
+    _check_text(ics_bytes)
     try:
         parsed = icalendar.Calendar.from_ical(ics_bytes)
     except Exception as error:  # the parser raises ValueError, KeyError or IndexError for text that is not iCalendar
-        raise ImportProblem(f"The file is not an iCalendar file: {_shorten(error)}") from error
+        raise ImportProblem(f"The file is not an iCalendar file: {_unreadable_line(ics_bytes, error)}") from error
     if parsed.name != "VCALENDAR":
         raise ImportProblem(f"The file is not an iCalendar calendar: it begins with {parsed.name}, not VCALENDAR.")
     return parsed
+
+
+def _printable(text, limit=60):
+    """`text` as a person can read it in a message: control and unreadable characters escaped, cut at `limit`."""
+    shown = "".join(char if char.isprintable() else char.encode("unicode_escape").decode() for char in text)
+    return shown if len(shown) <= limit else f"{shown[:limit]}…"
+
+
+def _check_text(ics_bytes):
+    """Refuse, in plain words, a file that is not calendar text at all (an image, a spreadsheet, a web page)."""
+    first = ics_bytes.lstrip().split(b"\n", 1)[0].strip()
+    if first.upper().removeprefix(b"\xef\xbb\xbf") == b"BEGIN:VCALENDAR":
+        return
+    try:
+        shown = f"begins with “{_printable(first.decode('utf-8'))}”"
+    except UnicodeDecodeError:
+        shown = "is not text (another kind of file?)"
+    raise ImportProblem(f"The file is not an iCalendar file: it should begin with BEGIN:VCALENDAR, but {shown}.")
+
+
+def _unreadable_line(ics_bytes, error):
+    """The parser's complaint, naming the line it could not read by number and showing it readably."""
+    message = " ".join(str(error).split())
+    lines = ics_bytes.decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
+    for number, line in enumerate(lines, start=1):
+        if line.strip() and f"'{line.strip()}'" in message:
+            return f"line {number} (“{_printable(line.strip())}”) cannot be read."
+    return _shorten(_printable(message, 300))
 
 
 def _apply_x_wr_timezone(parsed):
@@ -300,15 +410,17 @@ def _steps_until(event, window_end):
     return int(bound)
 
 
-def _expand(series, window_start, window_end):
+def _expand(series, window_start, window_end, *, deadline=None, reading=None):
     """The occurrences of the recurring events within the window, overrides and exclusions applied.
 
     Bounded before and during expansion (expansion_limits): a rule that would step past
     CALENDAR_MAX_RECURRENCE_STEPS before the window ends is refused unexpanded; an event with more than
     CALENDAR_MAX_OCCURRENCES_PER_EVENT occurrences in the window, or a file with more than
     CALENDAR_MAX_OCCURRENCES_PER_FILE, is refused naming the event and the cap. Occurrences are read one
-    at a time, so memory stays bounded by the caps.
+    at a time, so memory stays bounded by the caps. Stops past the `deadline` (ImportTimeLimit), checked for
+    every occurrence; `reading` counts the events expanded.
     """
+    deadline = deadline or Deadline()
     max_steps, per_event, per_file = expansion_limits()
     by_uid = {}
     for event in series:
@@ -328,6 +440,7 @@ def _expand(series, window_start, window_end):
                 starts = occurrence["DTSTART"].dt
                 if not isinstance(starts, datetime):
                     starts = datetime.combine(starts, datetime.min.time(), tzinfo=window_end.tzinfo)
+                deadline.check("expanding recurring events")
                 if starts > window_end:
                     break
                 found += 1
@@ -349,6 +462,8 @@ def _expand(series, window_start, window_end):
             raise ImportProblem(
                 f"{_label(events[0])}: its recurrence (RRULE/RDATE/EXDATE) cannot be expanded: {_shorten(error)}"
             ) from error
+        if reading is not None:
+            reading.advance(len(events))
     return occurrences
 
 
@@ -527,8 +642,11 @@ def _shorten(error, limit=300):
 # Writing -----------------------------------------------------------------------
 
 
-def _reconcile(calendar, events, *, window, source, acting_user, now):
-    """Write the imported events over the calendar's releases; return the CalendarSync. Runs in a transaction."""
+def _reconcile(calendar, events, *, window, source, acting_user, now, deadline):
+    """Write the imported events over the calendar's releases; return the CalendarSync. Runs in a transaction.
+
+    Past the `deadline` it raises ImportTimeLimit, which rolls the transaction back.
+    """
     Calendar.objects.select_for_update().filter(pk=calendar.pk).first()  # one import of a calendar at a time
     user = acting_user if getattr(acting_user, "pk", None) else None
     reason = HISTORY_REASONS.get(source, "import")
@@ -542,6 +660,7 @@ def _reconcile(calendar, events, *, window, source, acting_user, now):
     updated_at = timezone.now()
 
     for imported in events:
+        deadline.check("comparing the events with the stored releases")
         seen.add(imported.key)
         release = existing.get(imported.key)
         if release is None:
@@ -579,12 +698,14 @@ def _reconcile(calendar, events, *, window, source, acting_user, now):
         outcome.cancelled += 1
         outcome.note("cancelled", release)
 
+    deadline.check("saving the releases")
     Release.objects.bulk_create(created, batch_size=BATCH_SIZE)
     Release.objects.bulk_update(updated, IMPORTED_FIELDS, batch_size=BATCH_SIZE)
     through_rows = _write_services(created, updated, services_of)
     _write_history(created, updated, through_rows, user=user, reason=reason, when=updated_at)
     mark_objects(Release, [release.pk for release in (*created, *updated)])  # bulk writes send no signals
     _follow(outcome, acting_user=acting_user)
+    deadline.check("saving the releases")
 
     sync = CalendarSync.objects.create(
         calendar=calendar,
@@ -770,19 +891,26 @@ def _describe_os_error(reason):
 
 
 def sync_calendar(calendar, *, acting_user=None, now=None):
-    """Fetch a feed calendar and import it; a fetch that fails becomes a CalendarSync with the error, data kept."""
+    """Fetch a feed calendar and import it; a fetch that fails becomes a CalendarSync with the error, data kept.
+
+    The whole sync (fetch, parse, expansion, store) stops after CALENDAR_SYNC_TIME_LIMIT seconds: the fetch
+    gets what is left of it (at most FEED_TIMEOUT), the import the rest.
+    """
     now = now or timezone.now()
     clock = time.perf_counter()
+    deadline = Deadline()
     if not calendar.is_feed:
         message = f"{calendar} has no feed URL: upload its .ics file instead."
         return _record_failure(calendar, message, source=SyncSource.FEED, acting_user=acting_user, now=now, clock=clock)
     try:
-        ics_bytes = fetch_feed(calendar.feed_url, calendar=calendar)
+        timeout = max(min(FEED_TIMEOUT, deadline.remaining()), 0.001)
+        ics_bytes = fetch_feed(calendar.feed_url, timeout=timeout, calendar=calendar)
     except FeedError as error:
-        return _record_failure(
-            calendar, str(error), source=SyncSource.FEED, acting_user=acting_user, now=now, clock=clock
-        )
-    return import_calendar(calendar, ics_bytes, source=SyncSource.FEED, acting_user=acting_user, now=now)
+        message = deadline.message("fetching the feed") if deadline.passed else str(error)
+        return _record_failure(calendar, message, source=SyncSource.FEED, acting_user=acting_user, now=now, clock=clock)
+    return import_calendar(
+        calendar, ics_bytes, source=SyncSource.FEED, acting_user=acting_user, now=now, deadline=deadline
+    )
 
 
 def sync_due_calendars(now=None):

@@ -1,4 +1,9 @@
-"""Release calendars, their releases (and freeze windows, maintenance), and changes made effective with a release."""
+"""Release calendars, their releases (and freeze windows, maintenance), and changes made effective with a release.
+
+Also the personal feed links calendar programs read the portal's feeds with (FeedToken), uploads
+imported in the background (CalendarImport), and who is on call in a team as its on-call schedule feed
+says (OnCallSchedule, OnCallShift: releases.oncall_schedules reads them).
+"""
 
 from datetime import timedelta
 
@@ -12,7 +17,7 @@ from django.utils.dateformat import format as date_format
 from simple_history.models import HistoricalRecords
 
 from core.history import ChangeRequestStamp
-from releases.choices import ReleaseKind, ReleaseRisk, ReleaseStatus, RuleField, SyncSource
+from releases.choices import ImportState, ReleaseKind, ReleaseRisk, ReleaseStatus, RuleField, SyncSource
 from sla_registry.validators import validate_slug_not_reserved
 
 
@@ -223,3 +228,154 @@ class ReleaseChange(models.Model):
 
     def __str__(self):
         return f"{self.change_request.reference} with {self.release}"
+
+
+class CalendarImport(models.Model):
+    """An uploaded .ics file too large to import during the request, imported by the worker with progress.
+
+    The file's bytes are kept in the row (so they survive a restart and reach a worker on another machine)
+    until the import ends, then emptied. A finished import is never run again.
+    """
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="imports")
+    file_name = models.CharField(max_length=255)
+    size = models.PositiveIntegerField(help_text="The file's size in bytes.")
+    content = models.BinaryField(editable=False, help_text="The file, until it is imported; emptied after.")
+    state = models.CharField(max_length=16, choices=ImportState, default=ImportState.QUEUED, db_index=True)
+    events_read = models.PositiveIntegerField(default=0)
+    events_total = models.PositiveIntegerField(default=0, help_text="The file's events, once it is parsed.")
+    message = models.TextField(blank=True, help_text="What it is doing, or how it ended.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sync = models.OneToOneField(
+        CalendarSync, on_delete=models.SET_NULL, null=True, blank=True, related_name="background_import"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(events_read__lte=F("events_total")), name="calendar_import_reads_at_most_its_events"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} into {self.calendar}"
+
+    @property
+    def is_finished(self):
+        return self.state in (ImportState.DONE, ImportState.FAILED)
+
+    @property
+    def percent(self):
+        """How far it has got, 0–100; 100 only once done."""
+        if self.state == ImportState.DONE:
+            return 100
+        if not self.events_total:
+            return 0
+        return min(99, self.events_read * 100 // self.events_total)
+
+    @property
+    def summary(self):
+        """One line for the page and its progress poll."""
+        if self.state == ImportState.QUEUED:
+            return f"Queued: {self.file_name} waits for the background worker."
+        if self.state == ImportState.RUNNING:
+            counted = (
+                f"{self.events_read:,} of {self.events_total:,} events read ({self.percent} %)"
+                if self.events_total
+                else "reading the file"
+            )
+            return f"Running: {counted}. {self.message}".strip()
+        return self.message
+
+    def progress(self):
+        """What the calendar page polls for (releases.views.calendars.import_progress)."""
+        return {
+            "id": self.pk,
+            "state": self.state,
+            "state_label": self.get_state_display(),
+            "events_read": self.events_read,
+            "events_total": self.events_total,
+            "percent": self.percent,
+            "finished": self.is_finished,
+            "summary": self.summary,
+            "message": self.message,
+        }
+
+
+class FeedToken(models.Model):
+    """A personal feed link: lets a calendar program read the portal's feeds as its user, without signing in.
+
+    The token is random (`slaf_` and 43 characters) and shown once, when it is made; the portal keeps
+    only its SHA-256 and its first characters. It expires, can be revoked, ends when its user's password
+    changes (a fingerprint of the password hash is kept and compared on use) or the user is deactivated.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens")
+    label = models.CharField(max_length=100, help_text="Where it is used, e.g. “Outlook on my laptop”.")
+    key = models.CharField(max_length=12, help_text="The token's first characters, to tell links apart.")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token.")
+    password_fingerprint = models.CharField(max_length=64, help_text="HMAC of the user's password hash at creation.")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Written at most once a minute (releases.feeds.feed_reader_of), not on every read of a feed.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="feed_token_expires_after_it_is_made"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.key}…)"
+
+    def is_expired(self, now=None):
+        return self.expires_at <= (now or timezone.now())
+
+
+class OnCallSchedule(models.Model):
+    """What the portal last read of a team's on-call schedule (Team.oncall_schedule_url): when, and whether the
+    last read failed. Its shifts are who was and will be on call (releases.oncall_schedules)."""
+
+    team = models.OneToOneField("sla_registry.Team", on_delete=models.CASCADE, related_name="oncall_schedule")
+    feed_url = models.CharField(
+        "feed URL", max_length=500, blank=True, help_text="Where the shifts were read from; empty: from a file."
+    )
+    last_attempt_at = models.DateTimeField(null=True, blank=True, help_text="The last read, whatever its outcome.")
+    last_synced_at = models.DateTimeField(null=True, blank=True, help_text="The last read that succeeded.")
+    last_error = models.TextField(blank=True, help_text="Why the last read failed; empty when it succeeded.")
+
+    class Meta:
+        ordering = ["team__name"]
+
+    def __str__(self):
+        return f"On-call schedule of {self.team}"
+
+
+class OnCallShift(models.Model):
+    """Someone on call for a team from `starts_at` until `ends_at`, as its schedule feed said."""
+
+    schedule = models.ForeignKey(OnCallSchedule, on_delete=models.CASCADE, related_name="shifts")
+    person = models.CharField(max_length=200, help_text="As the schedule names them.")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["schedule", "starts_at", "person"]
+        indexes = [models.Index(fields=["schedule", "ends_at", "starts_at"], name="oncall_shift_schedule_end")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="oncall_shift_ends_after_it_starts"),
+        ]
+
+    def __str__(self):
+        return f"{self.person}, {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from releases.views import calendars, feeds, releases
+from releases.views import calendars, feed_links, feeds, releases
 
 app_name = "releases"
 urlpatterns = [
@@ -16,8 +16,16 @@ urlpatterns = [
     path("releases/calendars/<slug:slug>/upload/", calendars.upload, name="calendar_upload"),
     path("releases/calendars/<slug:slug>/sync/", calendars.sync_now, name="calendar_sync"),
     path("releases/calendars/<slug:slug>/rules/", calendars.edit_rules, name="calendar_rules"),
+    path(
+        "releases/calendars/<slug:slug>/imports/<int:pk>/",
+        calendars.import_progress,
+        name="calendar_import_progress",
+    ),
     path("releases/calendar.ics", feeds.all_releases_feed, name="feed_all"),
     path("releases/governance.ics", feeds.governance_feed, name="feed_governance"),
     path("releases/services/<slug:slug>.ics", feeds.service_feed, name="feed_service"),
     path("releases/teams/<slug:slug>.ics", feeds.team_feed, name="feed_team"),
+    path("releases/feed-links/", feed_links.feed_links, name="feed_links"),
+    path("releases/feed-links/<int:pk>/revoke/", feed_links.revoke_feed_link, name="feed_link_revoke"),
+    path("releases/feed-links/<int:pk>/rotate/", feed_links.rotate_feed_link, name="feed_link_rotate"),
 ]

@@ -1,21 +1,28 @@
-"""Calendars: the list, a calendar's page (its syncs, what changed, any error), upload, sync now, and rules."""
+"""Calendars: the list, a calendar's page (its syncs, what changed, any error), upload, sync now, and rules.
+
+A large upload is imported in the background (releases.uploads): the page shows its progress, refreshed by
+static/js/calendar-import-progress.js polling `import_progress`.
+"""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from releases import actions, importing
+from releases import actions, importing, uploads
 from releases.choices import ReleaseStatus, SyncSource
 from releases.forms import CalendarForm, CalendarUploadForm, ServiceRuleFormSet
-from releases.models import Calendar
+from releases.models import Calendar, CalendarImport
 from releases.permissions import can_manage_calendar, manageable_teams
 from sla_registry.views.common import PAGE_SIZE, RegistryFormMixin, add_action_errors, reason
 
 RECENT_SYNCS = 10
+RECENT_IMPORTS = 3
 UPCOMING_RELEASES = 10
 
 
@@ -46,6 +53,7 @@ class CalendarDetailView(DetailView):
             default_services=calendar.default_services.all(),
             rules=calendar.rules.select_related("service"),
             syncs=calendar.syncs.select_related("started_by")[:RECENT_SYNCS],
+            background_imports=calendar.imports.defer("content").select_related("uploaded_by")[:RECENT_IMPORTS],
             upcoming=calendar.releases.filter(ends_at__gte=timezone.now())
             .prefetch_related("services")
             .order_by("starts_at")[:UPCOMING_RELEASES],
@@ -92,9 +100,7 @@ def _managed_calendar(request, slug):
 
 
 def _report(request, calendar, sync):
-    if sync.error:
-        messages.error(request, f"Nothing was changed. {sync.error}")
-    else:
+    if not sync.error:  # a failure is told once, by the calendar page's "The last import failed" notice
         messages.success(
             request,
             f"{calendar}: {sync.added} added, {sync.updated} updated, {sync.cancelled} cancelled, "
@@ -109,11 +115,26 @@ def upload(request, slug):
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return redirect(calendar)
-    sync = importing.import_calendar(
-        calendar, form.cleaned_data["file"].read(), source=SyncSource.UPLOAD, acting_user=request.user
-    )
+    upload = form.cleaned_data["file"]
+    if uploads.needs_background(upload.size):
+        queued = uploads.queue_upload(calendar, file_name=upload.name, content=upload.read(), acting_user=request.user)
+        messages.info(
+            request,
+            f"{queued.file_name} ({filesizeformat(upload.size)}) is importing in the background: "
+            "its progress is shown below.",
+        )
+        return redirect(calendar)
+    sync = importing.import_calendar(calendar, upload.read(), source=SyncSource.UPLOAD, acting_user=request.user)
     _report(request, calendar, sync)
     return redirect(calendar)
+
+
+def import_progress(request, slug, pk):
+    """How far a background import has got, as JSON, for the calendar page's poll."""
+    upload = get_object_or_404(CalendarImport.objects.defer("content"), pk=pk, calendar__slug=slug)
+    response = JsonResponse(upload.progress())
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -1,8 +1,10 @@
-"""The iCalendar feeds: read with a signed-in session, or by a calendar program with a personal token.
+"""The iCalendar feeds: read with a signed-in session, or by a calendar program with a personal feed link.
 
 The site requires signing in (LoginRequiredMiddleware), but a calendar program
 cannot sign in and must not be sent to the login page: these views are exempt
-and answer 403 with an explanation when neither a session nor a valid token is given.
+and answer a plain-text 403 saying why when neither a session nor a valid token
+is given (releases.feed_tokens: an old, unknown, revoked or expired link, a
+changed password, a deactivated account).
 """
 
 from functools import wraps
@@ -11,14 +13,19 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
-from releases import feeds
+from releases import feed_tokens, feeds
 from sla_registry.models import Service, Team
 
 NO_ACCESS = (
     "This calendar feed needs you to be signed in to the SLA Portal, or a valid personal token in its address "
-    "(?token=…). Copy the Subscribe link from the portal again; a token stops working when its user is deactivated.\n"
+    "(?token=…). Make a feed link at {links_page} and subscribe to that address.\n"
 )
+
+
+def _refused(text):
+    return HttpResponseForbidden(text, content_type="text/plain; charset=utf-8")
 
 
 def feed_reader(view):
@@ -28,12 +35,15 @@ def feed_reader(view):
     @wraps(view)
     def wrapper(request, **kwargs):
         if request.user.is_authenticated:
-            reader = request.user
-        else:
-            token = request.GET.get("token", "")
-            reader = feeds.user_from_feed_token(token) if token else None
-            if reader is None:
-                return HttpResponseForbidden(NO_ACCESS, content_type="text/plain; charset=utf-8")
+            return view(request, reader=request.user, **kwargs)
+        links_page = request.build_absolute_uri(reverse("releases:feed_links"))
+        token = request.GET.get("token", "").strip()
+        if not token:
+            return _refused(NO_ACCESS.format(links_page=links_page))
+        try:
+            reader = feed_tokens.feed_reader_of(token, links_page=links_page)
+        except feed_tokens.FeedTokenRefused as refusal:
+            return _refused(str(refusal))
         return view(request, reader=reader, **kwargs)
 
     return wrapper

@@ -1,7 +1,10 @@
 from datetime import time
 
 from django.contrib.auth.models import Group
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -35,6 +38,16 @@ class Team(models.Model):
     primary_channel = models.CharField(max_length=16, choices=Channel, default=Channel.PAGE)
     fallback_channel = models.CharField(
         max_length=16, choices=Channel, blank=True, help_text="Used when the primary channel does not answer."
+    )
+    oncall_schedule_url = models.CharField(
+        "on-call schedule feed",
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["https", "http", "webcal"])],
+        help_text=(
+            "The iCalendar feed of who is on call (PagerDuty, Opsgenie and Grafana OnCall publish one): "
+            "https:// or webcal://. The on-call cards show who is on call from it."
+        ),
     )
     # Working hours: business-hours response targets count only this time.
     time_zone = models.CharField(
@@ -120,3 +133,9 @@ class Team(models.Model):
     @property
     def fallback_contact(self):
         return self.contact_for(self.fallback_channel)
+
+    @property
+    def oncall_schedule_host(self):
+        """Where the on-call schedule is published, without the rest of its address (which often holds a
+        private token)."""
+        return (urlsplit(self.oncall_schedule_url).hostname or "") if self.oncall_schedule_url else ""

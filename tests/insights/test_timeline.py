@@ -8,7 +8,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals import actions as approval_actions
-from insights.timeline import Lane, TimelineRangeForm, describe_gap, gather_timeline, possibly_related
+from insights.timeline import (
+    DEFAULT_AHEAD,
+    DEFAULT_PAST,
+    Lane,
+    TimelineRangeForm,
+    describe_gap,
+    gather_timeline,
+    possibly_related,
+)
 from releases.choices import ReleaseKind, ReleaseStatus
 from releases.models import Release
 from reviews.models import PostIncidentReview
@@ -113,7 +121,7 @@ def test_the_page_shows_every_entry_in_the_drawing_and_the_table(
     assert response.status_code == 200
     html = response.content.decode()
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
-    assert 'role="img"' in svg
+    assert 'role="group"' in svg
     assert re.search(
         r'aria-label="Timeline of Checkout from [^"]*: Releases 2; Freeze windows 0; Incidents 1; SLA / escalation 1\.',
         svg,
@@ -166,11 +174,18 @@ def test_the_service_page_links_to_its_timeline_and_subscription(reader_client, 
 
 
 def test_the_timeline_offers_a_personal_subscription(reader_client, reader, checkout, make_release):
+    """The page carries no token: it sends the reader to their feed links, where a link for this feed is made."""
     make_release("Checkout 2026.12.1", services=[checkout])
     html = reader_client.get(timeline_url()).content.decode()
-    token = re.search(r'value="(http://testserver/releases/services/checkout\.ics\?token=([^"]+))"', html)
-    assert token, "the feed address with the reader's token"
-    assert 'href="webcal://testserver/releases/services/checkout.ics?token=' in html
+    assert 'value="http://testserver/releases/services/checkout.ics"' in html, "the address, without a token"
+    assert "token=" not in html
+    links_page = reverse("releases:feed_links") + "?service=checkout"
+    assert f'href="{links_page}"' in html
+
+    made = reader_client.post(reverse("releases:feed_links"), {"label": "Outlook", "service": "checkout"})
+    address = r'value="(http://testserver/releases/services/checkout\.ics\?token=(slaf_[^"]+))"'
+    token = re.search(address, made.content.decode())
+    assert token, "the service's feed address with the new link's token, shown once"
     reader_client.logout()
     feed = reader_client.get(token.group(1).replace("http://testserver", ""))
     assert feed.status_code == 200 and b"Checkout 2026.12.1" in feed.content
@@ -186,6 +201,14 @@ def test_the_range_narrows_what_is_shown(reader_client, checkout, make_release):
     assert "December release" in html and "January release" not in html
     assert "from 1 Dec 2026 to 31 Dec 2026" in html
     assert ">Dec<" in html or ">Dec 2026<" in html or ">7 Dec<" in html, "ticks along the axis"
+
+
+def test_the_date_boxes_hold_the_range_as_the_browsers_date_input_takes_it(reader_client, checkout):
+    html = reader_client.get(timeline_url()).content.decode()
+    today = timezone.localdate()
+    boxes = dict(re.findall(r'<input type="date" name="(from|to)" value="([^"]*)"', html))
+    assert boxes["from"] == (today - DEFAULT_PAST).isoformat()
+    assert boxes["to"] == (today + DEFAULT_AHEAD).isoformat()
 
 
 def test_the_last_day_of_the_range_is_included(reader_client, checkout, make_release):

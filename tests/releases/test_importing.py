@@ -347,9 +347,20 @@ def test_a_malformed_dtstart_names_the_event_and_changes_nothing(make_calendar, 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"<html><body>Please sign in</body></html>", "The file is not an iCalendar file: "),
+        (
+            b"<html><body>Please sign in</body></html>",
+            "but begins with \u201c<html><body>Please sign in</body></html>\u201d.",
+        ),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\xff",
+            "it should begin with BEGIN:VCALENDAR, but is not text (another kind of file?).",
+        ),
+        (
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nthis is junk\r\nEND:VCALENDAR\r\n",
+            "line 3 (\u201cthis is junk\u201d) cannot be read.",
+        ),
         (b"", "The file is empty"),
-        (b"BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n", "it begins with VEVENT, not VCALENDAR"),
+        (b"BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n", "but begins with \u201cBEGIN:VEVENT\u201d"),
         (
             vcalendar("UID:nostart@x\nSUMMARY:Checkout 2026.12.3"),
             'Event "Checkout 2026.12.3" (UID nostart@x): DTSTART is missing; every event needs a start.',
@@ -368,7 +379,17 @@ def test_a_malformed_dtstart_names_the_event_and_changes_nothing(make_calendar, 
             'Event "Bad rule" (UID rule@x): RRULE ',
         ),
     ],
-    ids=["html", "empty", "no-vcalendar", "no-dtstart", "ends-before-start", "bad-dtend", "bad-rrule"],
+    ids=[
+        "html",
+        "binary",
+        "junk-line",
+        "empty",
+        "no-vcalendar",
+        "no-dtstart",
+        "ends-before-start",
+        "bad-dtend",
+        "bad-rrule",
+    ],
 )
 def test_bad_input_is_reported_and_nothing_is_written(make_calendar, make_team, data, message):
     calendar = make_calendar(team=make_team())

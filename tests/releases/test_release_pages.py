@@ -291,6 +291,7 @@ def test_uploading_a_calendar_file_imports_it_and_a_malformed_one_changes_nothin
         response = member_client.post(upload_url, {"file": upload}, follow=True)
     page = response.content.decode()
     assert "Nothing was changed" in page and "DTSTART" in page and "Checkout 2026.12.1" in page
+    assert page.count("DTSTART") == 2  # the failed import's notice and its row in the list of syncs: not a third time
     assert Release.objects.filter(calendar=calendar).count() == imported
     assert CalendarSync.objects.filter(calendar=calendar).count() == 2
 
