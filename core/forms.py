@@ -11,26 +11,54 @@ from core.moments import quarter_bounds
 QUARTER_TEXT = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
 
 
-class QuarterField(forms.CharField):
-    """A quarter as "2026-Q4" (either case, surrounding spaces ignored); empty by default.
+def _quarter_text(value):
+    """ "2026-Q4" for "2026Q4", "2026 q4" and the like; anything else unchanged."""
+    match = QUARTER_TEXT.match(value or "")
+    return f"{match[1]}-Q{match[2]}" if match else value
 
-    With compact=True it also takes "2026Q4", "2026 q4" and the like, as an
-    address may carry them; the cleaned value is always "2026-Q4" or "".
+
+class QuarterSelect(forms.Select):
+    """The quarters offered; "2026Q4" in the address selects "2026-Q4"."""
+
+    def format_value(self, value):
+        return [_quarter_text(item) for item in super().format_value(value)]
+
+
+class QuarterField(forms.CharField):
+    """A quarter, chosen from a select of the quarters offered, each written "Q4 2026"; empty by default.
+
+    The cleaned value is "2026-Q4" or "". Any quarter is accepted, offered or not, so an
+    address naming a quarter without data still works. With compact=True it also takes
+    "2026Q4", "2026 q4" and the like, as an address may carry them. A form offers its
+    quarters with `offer` (core.moments.quarters_offered gives them: the quarters with
+    data, the current one and the chosen one); `empty_label` adds a first, empty choice.
     """
 
-    def __init__(self, *, compact=False, **kwargs):
+    def __init__(self, *, compact=False, empty_label=None, **kwargs):
         self.compact = compact
+        self.empty_label = empty_label
         kwargs.setdefault("required", False)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": "2026-Q4", "size": 8}))
+        kwargs.setdefault("widget", QuarterSelect)
         super().__init__(**kwargs)
+        self.offer(())
+
+    def offer(self, quarters):
+        """Offer `quarters` (core.moments.Quarter, newest first), or a callable giving them when the select is drawn."""
+
+        drawn = []  # the select reads its choices more than once per page: work them out (and query) once
+
+        def choices():
+            if not drawn:
+                offered = quarters() if callable(quarters) else quarters
+                empty = [("", self.empty_label)] if self.empty_label is not None else []
+                drawn.append(empty + [(quarter.label, quarter.short_label) for quarter in offered])
+            return drawn[0]
+
+        self.widget.choices = choices
 
     def to_python(self, value):
         value = super().to_python(value)
-        if self.compact:
-            match = QUARTER_TEXT.match(value or "")
-            if match:
-                return f"{match[1]}-Q{match[2]}"
-        return value
+        return _quarter_text(value) if self.compact else value
 
     def clean(self, value):
         value = super().clean(value).strip().upper()
@@ -123,3 +151,12 @@ class DurationField(forms.CharField):
 
     def _minimum_text(self):
         return format_duration_minutes(self.minimum * self.unit_minutes, unit_minutes=self.unit_minutes)
+
+
+class DayInput(forms.DateInput):
+    """The browser's date picker, given its value as it requires (YYYY-MM-DD) whatever the locale's format."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")

@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -44,6 +45,12 @@ def home(request):
             "my_services": my_services,
         },
     )
+
+
+@login_not_required
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the icon the pages name."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
 
 
 @login_not_required

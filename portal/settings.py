@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "approvals.context_processors.pending_approvals",
+                "insights.navigation.main_menu",
             ],
         },
     },
@@ -235,10 +236,23 @@ RELEASES_FEEDS_MAY_BE_INTERNAL = env_bool("RELEASES_FEEDS_MAY_BE_INTERNAL", DEBU
 CALENDAR_MAX_RECURRENCE_STEPS = int(os.environ.get("CALENDAR_MAX_RECURRENCE_STEPS", "200000"))
 CALENDAR_MAX_OCCURRENCES_PER_EVENT = int(os.environ.get("CALENDAR_MAX_OCCURRENCES_PER_EVENT", "2000"))
 CALENDAR_MAX_OCCURRENCES_PER_FILE = int(os.environ.get("CALENDAR_MAX_OCCURRENCES_PER_FILE", "50000"))
+# Release calendars under attack and failure (releases app): one calendar's import or feed sync (fetch, parse,
+# expansion, store) stops after CALENDAR_SYNC_TIME_LIMIT seconds and writes nothing; an upload larger than
+# CALENDAR_BACKGROUND_IMPORT_BYTES is imported by the worker, with its progress on the calendar's page; a
+# personal feed link (the token calendar programs read feeds with) expires FEED_TOKEN_LIFETIME_DAYS after it is made.
+CALENDAR_SYNC_TIME_LIMIT = float(os.environ.get("CALENDAR_SYNC_TIME_LIMIT", "60"))
+CALENDAR_BACKGROUND_IMPORT_BYTES = int(os.environ.get("CALENDAR_BACKGROUND_IMPORT_BYTES", str(2 * 1024 * 1024)))
+FEED_TOKEN_LIFETIME_DAYS = int(os.environ.get("FEED_TOKEN_LIFETIME_DAYS", "90"))
+# The on-call card links a team's chat channel through this address, {channel} standing for the channel's name
+# without its "#" (e.g. "https://slack.com/app_redirect?channel={channel}"); empty: the channel is shown as text.
+CHAT_URL_TEMPLATE = os.environ.get("CHAT_URL_TEMPLATE", "")
 
 # Background work (notification delivery, scheduled applies) runs in
-# `manage.py db_worker`, reading tasks from the database: no extra service.
+# `manage.py worker`, reading tasks from the database: no extra service.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A running task whose worker has not reported for this long (a fifth of it between reports) was abandoned
+# (the worker was killed, its machine restarted): it is returned to the queue and run again (core.workers).
+TASK_LEASE = timedelta(seconds=float(os.environ.get("TASK_LEASE_SECONDS", "300")))
 GUARDIAN_RAISE_403 = True
 
 # REST API under /api/v1/: personal tokens (django-rest-knox, stored as SHA-512

@@ -24,6 +24,8 @@ api_patterns = api_urlpatterns(
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page says: send them to the icon the pages name.
+    path("favicon.ico", views.favicon, name="favicon"),
     # Before Django's own: the reset link signs its owner in and lifts a login lock (core.accounts).
     path("accounts/reset/<uidb64>/<token>/", ResetAndSignInView.as_view(), name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),

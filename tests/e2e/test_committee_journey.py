@@ -32,9 +32,9 @@ def test_a_change_is_proposed_approved_by_every_team_and_applied(browser, live_s
     author = session(governed_sla.author)
     author.goto(sla_url)
     author.get_by_role("link", name="Propose a change").click()
-    acknowledge = author.get_by_label("Acknowledge within (min), row 1")
-    assert acknowledge.input_value() == "30"
-    acknowledge.fill("15")
+    acknowledge = author.get_by_label("Acknowledge within, row 1")
+    assert acknowledge.input_value() == "30m"
+    acknowledge.fill("15m")
     author.get_by_label(re.compile(r"^Summary")).fill("Faster SEV1 acknowledgement")
     author.get_by_label(re.compile(r"^Rationale")).fill("Checkout loses orders while nobody acknowledges.")
     author.get_by_role("button", name="Save as a draft").click()
