@@ -1,9 +1,14 @@
 """Moments and quarters: reading an "as of when?" from what people send, and calendar quarters.
 
-A quarter is labelled "2026-Q4" and spans [start, end) in the current time zone.
+A quarter is labelled "2026-Q4" in addresses and forms, spans [start, end) in the
+current time zone, and is written "Q4 2026" on every page (Quarter.short_label,
+quarter_label). Pages that show one quarter offer the same choice: the quarters
+with data, the current one and the chosen one (quarters_offered), and the quarters
+either side of it.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
@@ -70,13 +75,75 @@ def quarter_bounds(label):
     )
 
 
-def recent_quarters(count=8):
-    """The current quarter and the ones before it, newest first."""
-    labels, moment = [], timezone.now()
-    while len(labels) < count:
-        label = quarter_of(moment)
-        if label not in labels:
-            labels.append(label)
-        start, _ = quarter_bounds(label)
-        moment = start - timedelta(days=1)
-    return labels
+def quarter_label(label):
+    """ "Q4 2026" for "2026-Q4": how every page writes a quarter."""
+    year, number = label.split("-")
+    return f"{number} {year}"
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """A calendar quarter in the current time zone: [start, end)."""
+
+    label: str  # "2026-Q4": what addresses and forms carry
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, label):
+        start, end = quarter_bounds(label)
+        return cls(label, start, end)
+
+    @classmethod
+    def containing(cls, moment):
+        return cls.of(quarter_of(moment))
+
+    @classmethod
+    def current(cls):
+        return cls.containing(timezone.now())
+
+    def __str__(self):
+        return self.short_label
+
+    @property
+    def short_label(self):
+        """ "Q4 2026", as people say it and every page writes it."""
+        return quarter_label(self.label)
+
+    @property
+    def previous(self):
+        return Quarter.containing(self.start - timedelta(days=1))
+
+    @property
+    def next(self):
+        return Quarter.containing(self.end)
+
+    @property
+    def has_started(self):
+        return self.start <= timezone.now()
+
+    @property
+    def is_current(self):
+        return self.start <= timezone.now() < self.end
+
+    @property
+    def last_day(self):
+        return timezone.localdate(self.end - timedelta(microseconds=1))
+
+    def ending_with(self, count):
+        """This quarter and the `count - 1` before it, oldest first."""
+        quarters = [self]
+        while len(quarters) < count:
+            quarters.insert(0, quarters[0].previous)
+        return quarters
+
+
+def quarters_offered(moments, chosen=None):
+    """The quarters a page offers to choose from, newest first: those of `moments` (when there is data), the
+    current one, and `chosen` (a label or Quarter) even without data, so the select always shows what is shown."""
+    labels = {quarter_of(moment) for moment in moments}
+    labels.add(quarter_of(timezone.now()))
+    chosen = getattr(chosen, "label", chosen)
+    if chosen and quarter_bounds(chosen) is not None:
+        labels.add(chosen)
+    return [Quarter.of(label) for label in sorted(labels, reverse=True)]

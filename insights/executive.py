@@ -8,6 +8,11 @@ change requests are read through reviews.permissions.visible_reviews and
 approvals.permissions.visible_change_requests, so a restricted review counts
 only for those who may see it (the SLA committee and leadership see them all).
 
+Only published reviews of real incidents count (reviews.counting): a draft, or a
+review in review for publication, never moves a figure; the quarter's are listed
+apart as "awaiting review". "Incidents that breached an SLA" and "response targets
+missed" are two figures with two labels (one incident may miss several targets).
+
 The page has two halves. "The quarter" looks back: incidents, breaches, response
 times, agreements changed. "Needs attention" is about now, whatever the quarter:
 overdue action items, approvals waiting, documents past their review date,
@@ -29,11 +34,12 @@ from approvals.choices import ChangeState
 from approvals.models import DocumentVersion, RequiredApproval
 from approvals.permissions import visible_change_requests
 from core.forms import QuarterField
-from core.moments import quarter_bounds, quarter_of
+from core.moments import Quarter, quarter_of
 from core.templatetags.portal import duration
 from releases.choices import ReleaseKind, ReleaseRisk
 from releases.models import Release
 from reviews.choices import OPEN_ACTION_STATUSES
+from reviews.counting import counted, split_incidents
 from reviews.figures import attach_figures, pinned_prefetch
 from reviews.metrics import METRICS, IncidentMetrics, IncidentTimes, median_of
 from reviews.models import INCIDENT_TIMES, ActionItem
@@ -54,49 +60,6 @@ ABBREVIATIONS = {
 
 
 # Quarters -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Quarter:
-    """A calendar quarter in the current time zone: [start, end)."""
-
-    label: str  # "2026-Q4", the form the review list and the metrics page use
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def of(cls, label):
-        start, end = quarter_bounds(label)
-        return cls(label, start, end)
-
-    @classmethod
-    def containing(cls, moment):
-        return cls.of(quarter_of(moment))
-
-    @classmethod
-    def current(cls):
-        return cls.containing(timezone.now())
-
-    @property
-    def previous(self):
-        return Quarter.containing(self.start - timedelta(days=1))
-
-    @property
-    def next(self):
-        return Quarter.containing(self.end)
-
-    @property
-    def short_label(self):
-        """ "Q4 2026", as people say it."""
-        year, number = self.label.split("-")
-        return f"{number} {year}"
-
-    def ending_with(self, count):
-        """This quarter and the `count - 1` before it, oldest first."""
-        quarters = [self]
-        while len(quarters) < count:
-            quarters.insert(0, quarters[0].previous)
-        return quarters
 
 
 def parse_quarter(text):
@@ -140,7 +103,8 @@ class SlaAttainment:
     service: str
     url: str
     within: int = 0
-    breached: int = 0
+    breached: int = 0  # incidents that breached this SLA
+    targets_missed: int = 0
 
     @property
     def measured(self):
@@ -284,7 +248,7 @@ class Summary:
     objectives_below: list  # sla_registry.attainment.Attainment, with .sla set
     attainment: list  # SlaAttainment, most breached first
     measured_reviews: int
-    breached_reviews: int
+    breached_reviews: int  # incidents that breached an SLA
     breaches: list
     times: list  # TimeTrend
     top_categories: list
@@ -293,6 +257,12 @@ class Summary:
     approvals_waiting: list
     documents_due: list
     upcoming: list  # releases.Release: high-risk releases and freeze windows
+    awaiting_review: list = field(default_factory=list)  # the quarter's incidents whose review is not published
+
+    @property
+    def targets_missed(self):
+        """Response targets missed, over every incident and SLA (one incident may miss several)."""
+        return sum(len(breach.missed) for breach in self.breaches)
 
     @property
     def breaches_by_review(self):
@@ -352,16 +322,14 @@ def days(age):
 
 
 def review_list_url(quarter, **filters):
-    return f"{reverse('reviews:review_list')}?{urlencode({'quarter': quarter.label, 'kind': 'incidents', **filters})}"
+    """The reviews a figure counts: the quarter's published reviews of real incidents, filtered further."""
+    query = {"quarter": quarter.label, "kind": "incidents", "status": "published", **filters}
+    return f"{reverse('reviews:review_list')}?{urlencode(query)}"
 
 
 def documents_due_url():
     """The committee's "Review due" page."""
     return reverse("sla_registry:review_due")
-
-
-def executive_url(quarter):
-    return f"{reverse('executive_summary')}?{urlencode({'quarter': quarter.label})}"
 
 
 # The pieces, each a fixed number of queries ------------------------------------------------
@@ -399,7 +367,11 @@ def _changed_in(quarter, until):
 
 
 def _incident_reviews(user, quarter):
-    """The quarter's real incidents (drills left out, any status) the user may see, with their figures."""
+    """The quarter's real incidents the user may see, with their figures (reviews.counting.Incidents).
+
+    Read in one pass whatever their review's status, then split: published reviews are
+    counted, the others are awaiting review and move no figure.
+    """
     reviews = (
         visible_reviews(user)
         .filter(is_drill=False, started_at__gte=quarter.start, started_at__lt=quarter.end)
@@ -407,7 +379,7 @@ def _incident_reviews(user, quarter):
         .prefetch_related(pinned_prefetch())
         .order_by("started_at", "pk")
     )
-    return attach_figures(reviews)
+    return split_incidents(attach_figures(reviews))
 
 
 def _attainment(reviews):
@@ -428,6 +400,7 @@ def _attainment(reviews):
             )
             if agreement.breaches:
                 row.breached += 1
+                row.targets_missed += len(agreement.breaches)
                 breaches.append(Breach(review, reference, url, agreement.breaches))
             else:
                 row.within += 1
@@ -462,11 +435,11 @@ def _top_categories(reviews, quarter):
 
 
 def _time_trends(user, quarter):
-    """Median of each response time per quarter over the last TREND_QUARTERS, drills left out (one query)."""
+    """Median of each response time per quarter over the last TREND_QUARTERS, published incidents only (one query)."""
     quarters = quarter.ending_with(TREND_QUARTERS)
     rows = (
-        visible_reviews(user)
-        .filter(is_drill=False, started_at__gte=quarters[0].start, started_at__lt=quarter.end)
+        counted(visible_reviews(user))
+        .filter(started_at__gte=quarters[0].start, started_at__lt=quarter.end)
         .values_list(*INCIDENT_TIMES)
     )
     metrics_by_quarter = {q.label: [] for q in quarters}
@@ -516,9 +489,14 @@ def _objectives_below(slas, at):
 
 
 def _overdue_actions(user, today):
-    """Open action items past their due date, on reviews the user may see, oldest first (one query)."""
+    """Open action items past their due date, of published reviews the user may see, oldest first (one query).
+
+    A draft's action items are proposals until the review is published: they are not counted yet.
+    """
     return list(
-        ActionItem.objects.filter(review__in=visible_reviews(user), status__in=OPEN_ACTION_STATUSES, due_date__lt=today)
+        ActionItem.objects.filter(
+            review__in=counted(visible_reviews(user)), status__in=OPEN_ACTION_STATUSES, due_date__lt=today
+        )
         .select_related("owner_team", "review")
         .order_by("due_date", "pk")
     )
@@ -614,7 +592,8 @@ def executive_summary(quarter=None, *, user):
     now = timezone.now()
     as_of = min(quarter.end, now)
     slas = _active_slas()
-    reviews = _incident_reviews(user, quarter)
+    incidents = _incident_reviews(user, quarter)
+    reviews = incidents.counted
     attainment, breaches, measured, breached = _attainment(reviews)
     overdue = _overdue_actions(user, timezone.localdate(now))
     return Summary(
@@ -639,6 +618,7 @@ def executive_summary(quarter=None, *, user):
         approvals_waiting=_approvals_waiting(user, now),
         documents_due=_documents_due(slas, now),
         upcoming=_upcoming(now),
+        awaiting_review=incidents.awaiting,
     )
 
 
@@ -682,7 +662,11 @@ def headline_tiles(
             "Incidents within SLA targets",
             f"{round(100 * within / measured)}%" if measured else "—",
             review_list_url(quarter, breached="yes"),
-            (f"{breached} of {measured} breached an SLA" if measured else "no incident measured against an SLA"),
+            (
+                f"{breached} of {measured} incident{'s' if measured != 1 else ''} breached an SLA"
+                if measured
+                else "no incident measured against an SLA"
+            ),
             ("bad" if breached else "ok") if measured else "",
         ),
     ]
@@ -738,19 +722,28 @@ def headline_tiles(
     return tiles
 
 
+@dataclass
+class Headline:
+    """The home page's figures for leadership: the summary's first tiles, and the incidents awaiting review."""
+
+    quarter: Quarter
+    tiles: list
+    awaiting_review: list
+
+
 def headline_figures(user):
     """The few numbers the home page shows leadership, for the current quarter (the summary's first tiles)."""
     quarter = Quarter.current()
     now = timezone.now()
-    reviews = _incident_reviews(user, quarter)
-    _, _, measured, breached = _attainment(reviews)
+    incidents = _incident_reviews(user, quarter)
+    _, _, measured, breached = _attainment(incidents.counted)
     overdue = _overdue_actions(user, timezone.localdate(now))
     approvals = _approvals_waiting(user, now)
-    return headline_tiles(
+    tiles = headline_tiles(
         quarter=quarter,
         in_force=None,
         changed=None,
-        incidents=len(reviews),
+        incidents=len(incidents.counted),
         most_severe=None,
         measured=measured,
         breached=breached,
@@ -761,6 +754,7 @@ def headline_figures(user):
         documents_due=None,
         upcoming=None,
     )
+    return Headline(quarter, tiles, incidents.awaiting)
 
 
 # Tables as CSV ---------------------------------------------------------------------
@@ -784,8 +778,8 @@ class Export:
 
 EXPORTS = {
     "breaches": Export(
-        "SLA breaches",
-        ("Review", "Title", "Severity", "Started", "SLA", "Missed"),
+        "Incidents that breached an SLA",
+        ("Review", "Title", "Severity", "Started", "SLA", "Response targets missed"),
         lambda summary: (
             (
                 breach.review.reference,

@@ -7,7 +7,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from insights.executive import EXPORTS, executive_summary, executive_url, parse_quarter
+from insights.executive import EXPORTS, executive_summary, parse_quarter
+from reviews.counting import quarters_with_incidents
 
 
 @require_GET
@@ -22,8 +23,8 @@ def executive_summary_page(request):
         {
             "summary": summary,
             "quarter": quarter,
-            "previous_url": executive_url(quarter.previous),
-            "next_url": None if summary.is_current else executive_url(quarter.next),
+            # The quarter picker offers the quarters with published incidents the reader may see (one query).
+            "quarters": quarters_with_incidents(request.user, quarter),
         },
     )
 

@@ -7,9 +7,13 @@ The registry is used by reviews, never the reverse, so sla_registry stays free
 of any reviews import; portal is where the apps meet.
 
 Reviews are read through reviews.permissions.visible_reviews: a restricted review
-the reader may not see adds no breach and none of its action items. The page
-reads with a fixed number of queries however many SLAs, objectives, reviews and
-action items the team has (tests/portal/test_scorecards.py pins it).
+the reader may not see adds no breach and none of its action items. Only published
+reviews of real incidents count (reviews.counting): a draft, or a review in review
+for publication, adds no breach and none of its action items, and is listed apart
+as awaiting review. "Incidents that breached an SLA" and "response targets missed"
+are two figures with two labels. The page reads with a fixed number of queries
+however many SLAs, objectives, reviews and action items the team has
+(tests/insights/test_scorecards.py pins it).
 """
 
 from dataclasses import dataclass, field
@@ -25,8 +29,9 @@ from approvals.choices import ChangeState
 from approvals.models import Decision, RequiredApproval
 from approvals.permissions import visible_change_requests
 from core.forms import QuarterField
-from core.moments import quarter_bounds, quarter_of, recent_quarters
+from core.moments import Quarter, quarters_offered
 from reviews.choices import OPEN_ACTION_STATUSES
+from reviews.counting import Incidents, counted, quarters_with_incidents, split_incidents
 from reviews.figures import attach_figures, reviews_with_figures_prefetched
 from reviews.models import ActionItem, PostIncidentReview
 from reviews.permissions import visible_reviews
@@ -45,8 +50,8 @@ class ScorecardForm(forms.Form):
     @property
     def chosen_quarter(self):
         if self.is_bound and self.is_valid() and self.cleaned_data.get("quarter"):
-            return self.cleaned_data["quarter"]
-        return quarter_of(timezone.now())
+            return Quarter.of(self.cleaned_data["quarter"])
+        return Quarter.current()
 
 
 @dataclass
@@ -56,14 +61,16 @@ class ScorecardSla:
     sla: object
     role: str  # "provider" or "consumer"
     attainments: list = field(default_factory=list)
-    breaching_reviews: list = field(default_factory=list)  # [(review, [TargetCheck])]
+    breaching_reviews: list = field(default_factory=list)  # [(review, [TargetCheck])]: incidents that breached it
 
     @property
-    def missed(self):
+    def below_target(self):
+        """Objectives whose attainment over the quarter is below their target."""
         return [attainment for attainment in self.attainments if attainment.met is False]
 
     @property
-    def breach_count(self):
+    def targets_missed(self):
+        """Response targets of this SLA missed, over every incident that breached it."""
         return sum(len(checks) for _review, checks in self.breaching_reviews)
 
 
@@ -94,29 +101,34 @@ def quarter_attainments(slas, start, end):
 
 
 def breaching_reviews(user, slas, start, end):
-    """{sla_id: [(review, [breached TargetCheck])]} for real incidents the user may see that started in [start, end).
+    """({sla_id: [(review, [breached TargetCheck])]}, reviews.counting.Incidents) for the real incidents of the
+    SLAs' services the user may see that started in [start, end).
 
-    A review counts against an SLA when the version of that SLA it pinned (the one in
-    force when the incident started) has a breached response target; drills never do.
-    Four queries when there are reviews (the reviews, their services, their pins, the
-    provider teams' working weeks), one when there are none.
+    A review counts against an SLA when it is published and the version of that SLA it
+    pinned (the one in force when the incident started) has a breached response target;
+    drills never do, and incidents whose review is not published are only listed as
+    awaiting review. Four queries when there are reviews (the reviews, their services,
+    their pins, the provider teams' working weeks), one when there are none.
     """
     found = {sla.pk: [] for sla in slas}
     if not found:
-        return found
+        return found, Incidents()
     services = {sla.service_id for sla in slas}
     affected = PostIncidentReview.objects.filter(services__in=services).values("pk")
-    reviews = attach_figures(
-        reviews_with_figures_prefetched(visible_reviews(user)).filter(
-            pk__in=affected, is_drill=False, started_at__gte=start, started_at__lt=end
+    incidents = split_incidents(
+        attach_figures(
+            reviews_with_figures_prefetched(visible_reviews(user)).filter(
+                pk__in=affected, is_drill=False, started_at__gte=start, started_at__lt=end
+            )
         )
     )
-    for review in sorted(reviews, key=lambda review: (review.started_at, review.pk)):
+    incidents.awaiting.sort(key=lambda review: (review.started_at, review.pk))
+    for review in sorted(incidents.counted, key=lambda review: (review.started_at, review.pk)):
         for agreement in review.figures.agreements:
             version = agreement.version
             if version.document_kind == "sla" and version.document_id in found and agreement.breaches:
                 found[version.document_id].append((review, agreement.breaches))
-    return found
+    return found, incidents
 
 
 def approvals_waiting(user, team, now):
@@ -167,7 +179,7 @@ def team_scorecard(request, slug):
     team = get_object_or_404(Team, slug=slug)
     form = ScorecardForm(request.GET or None)
     quarter = form.chosen_quarter
-    start, end = quarter_bounds(quarter)
+    start, end = quarter.start, quarter.end
     now = timezone.now()
     # The current quarter is measured up to now; a past quarter to its end.
     measured_until = min(end, now)
@@ -179,7 +191,7 @@ def team_scorecard(request, slug):
         .order_by("pk")
     )
     attained = quarter_attainments(slas, start, measured_until) if start < measured_until else {}
-    breaches = breaching_reviews(request.user, slas, start, end)
+    breaches, incidents = breaching_reviews(request.user, slas, start, end)
     rows = [
         ScorecardSla(
             sla,
@@ -193,18 +205,23 @@ def team_scorecard(request, slug):
         for sla in slas
     ]
     today = timezone.localdate()
+    # A draft's action items are proposals until its review is published: not on the scorecard yet.
     action_items = list(
         ActionItem.objects.filter(
-            owner_team=team, status__in=OPEN_ACTION_STATUSES, review__in=visible_reviews(request.user)
+            owner_team=team, status__in=OPEN_ACTION_STATUSES, review__in=counted(visible_reviews(request.user))
         )
         .select_related("review", "assignee")
         .order_by(F("due_date").asc(nulls_last=True), "pk")
     )
     for item in action_items:
         item.is_overdue = item.due_date is not None and item.due_date < today
-    quarters = recent_quarters()
-    if quarter not in quarters:
-        quarters.append(quarter)
+    # The quarter picker offers the quarters in which the team's SLAs' services had published incidents (one query).
+    services = {sla.service_id for sla in slas}
+    quarters = (
+        quarters_with_incidents(request.user, quarter, PostIncidentReview.objects.filter(services__in=services))
+        if services
+        else quarters_offered((), quarter)
+    )
     return render(
         request,
         "insights/team_scorecard.html",
@@ -214,13 +231,15 @@ def team_scorecard(request, slug):
             "quarter": quarter,
             "quarters": quarters,
             "quarter_start": start,
-            "quarter_last_day": (end - timedelta(days=1)),
+            "quarter_last_day": quarter.last_day,
             "is_current_quarter": start <= now < end,
             "provided": [row for row in rows if row.role == "provider"],
             "consumed": [row for row in rows if row.role == "consumer"],
-            "breach_count": sum(row.breach_count for row in rows),
-            "breaching_review_count": len({review.pk for row in rows for review, _checks in row.breaching_reviews}),
-            "missed_count": sum(len(row.missed) for row in rows),
+            # Two figures, two labels: incidents that breached an SLA, and the response targets they missed.
+            "incidents_breached_count": len({review.pk for row in rows for review, _checks in row.breaching_reviews}),
+            "targets_missed_count": sum(row.targets_missed for row in rows),
+            "below_target_count": sum(len(row.below_target) for row in rows),
+            "awaiting_review": incidents.awaiting,
             "action_items": action_items,
             "overdue_action_count": sum(item.is_overdue for item in action_items),
             "approvals_waiting": approvals_waiting(request.user, team, now),

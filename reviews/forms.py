@@ -11,11 +11,13 @@ from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.functional import cached_property
 
-from core.forms import QuarterField
-from core.moments import recent_quarters
+from core.forms import DayInput, QuarterField
+from core.moments import Quarter, quarter_of, quarters_offered
 from reviews.choices import ActionKind, ActionStatus, Priority, ReviewStatus, TimelineKind
+from reviews.counting import quarters_with_incidents
 from reviews.models import INCIDENT_TIMES, ActionItem, PostIncidentReview, TimelineEntry
 from sla_registry.models import CustomerJourney, IncidentCategory, Service, Severity, Team
 
@@ -170,7 +172,7 @@ class ActionItemForm(RowForm):
     kind = forms.ChoiceField(required=False, choices=ActionKind.choices, initial=ActionKind.PREVENT)
     owner_team = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Owner team")
     assignee = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Due")
+    due_date = forms.DateField(required=False, widget=DayInput(), label="Due")
     priority = forms.ChoiceField(required=False, choices=Priority.choices, initial=Priority.MEDIUM)
     status = forms.ChoiceField(required=False, choices=ActionStatus.choices, initial=ActionStatus.OPEN)
     link = forms.URLField(required=False, assume_scheme="https", label="Ticket link")
@@ -271,7 +273,7 @@ class ReviewFilterForm(forms.Form):
     category = forms.ModelChoiceField(
         queryset=IncidentCategory.objects.all(), to_field_name="slug", required=False, empty_label="Any category"
     )
-    quarter = QuarterField()
+    quarter = QuarterField(compact=True, empty_label="Any quarter")
     breached = forms.ChoiceField(
         choices=[("", "Either"), (YES, "Breached an SLA"), (NO, "No breach")], required=False, label="Breached"
     )
@@ -281,6 +283,19 @@ class ReviewFilterForm(forms.Form):
         required=False,
         label="Drills",
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quarter"].offer(lambda: offered_quarters(user, self))
+
+
+def offered_quarters(user, form):
+    """The quarters a review page's select offers: those with published incidents `user` may see (one query,
+    when the select is drawn), the current one and the one chosen."""
+    chosen = form.cleaned_data.get("quarter") if form.is_bound and form.is_valid() else None
+    if user is None:
+        return quarters_offered((), chosen)
+    return quarters_with_incidents(user, chosen)
 
 
 class ActionItemFilterForm(forms.Form):
@@ -294,14 +309,29 @@ class ActionItemFilterForm(forms.Form):
 
 
 class MetricsForm(forms.Form):
-    quarter = forms.ChoiceField(required=False)
+    """The metrics page's quarter: any quarter ("2026-Q4" or "2026Q4"), the current one by default."""
 
-    def __init__(self, *args, **kwargs):
+    quarter = QuarterField(compact=True)
+
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["quarter"].choices = [(label, label) for label in recent_quarters()]
+        self.user = user
+        self.fields["quarter"].offer(lambda: self.offered_quarters)
 
     @property
     def chosen_quarter(self):
+        """ "2026-Q4": the quarter asked for, or the current one."""
         if self.is_valid() and self.cleaned_data.get("quarter"):
             return self.cleaned_data["quarter"]
-        return recent_quarters(1)[0]
+        return quarter_of(timezone.now())
+
+    @cached_property
+    def shown_quarter(self):
+        return Quarter.of(self.chosen_quarter)
+
+    @cached_property
+    def offered_quarters(self):
+        """For the quarter picker: the quarters with published incidents the reader may see (one query)."""
+        if self.user is None:
+            return quarters_offered((), self.shown_quarter)
+        return quarters_with_incidents(self.user, self.shown_quarter)

@@ -10,11 +10,20 @@ recomputed (and property-tested) from what the review pinned. Definitions:
 
 A response target is checked against the matching measure. A business-hours
 target counts only the provider team's working hours over the same interval.
+
+A point the incident never reached (no acknowledgement recorded, say) is not a
+target met: the clock ran from the interval's start until the incident was
+resolved, or until now while it is not, and once that is longer than the target,
+the target is breached. So a SEV1 that ran 33 hours without being acknowledged
+breaches its acknowledge target; only while the clock is still within the target
+is the point "not reached yet".
 """
 
 import statistics
 from dataclasses import dataclass
 from datetime import timedelta
+
+from django.utils import timezone
 
 from core.templatetags.portal import duration
 from reviews.models.reviews import INCIDENT_TIMES
@@ -69,22 +78,36 @@ class TargetCheck:
     category: str | None
     measure: str
     target: timedelta
-    took: timedelta | None  # None: the incident has not reached that point yet
+    took: timedelta | None  # None: the incident has not reached that point (see `waited`)
     business_hours: bool
+    # Without `took`: how long the clock ran without reaching the point, until the incident was resolved (or now).
+    waited: timedelta | None = None
+    still_open: bool = False  # without `took`: the incident is not resolved, so the clock is still running
 
     @property
     def breached(self):
-        return self.took is not None and self.took > self.target
+        return self.overrun is not None and self.overrun > self.target
+
+    @property
+    def overrun(self):
+        """The time the measure counts: what it took, or how long the clock ran without reaching the point."""
+        return self.took if self.took is not None else self.waited
 
     @property
     def breached_by(self):
-        return self.took - self.target if self.breached else timedelta(0)
+        return self.overrun - self.target if self.breached else timedelta(0)
 
     def __str__(self):
         name = f"{self.severity}{f' ({self.category})' if self.category else ''} {self.measure} target"
         hours = " in business hours" if self.business_hours else ""
         if self.took is None:
-            return f"{name} {duration(self.target)}{hours}: not reached yet"
+            if self.breached:
+                ran = "so far" if self.still_open else "until resolved"
+                return (
+                    f"{name} {duration(self.target)}{hours}: not reached in {duration(self.waited)} {ran}: "
+                    f"breached by {duration(self.breached_by)}"
+                )
+            return f"{name} {duration(self.target)}{hours}: {'not reached yet' if self.still_open else 'not recorded'}"
         verdict = f"breached by {duration(self.breached_by)}" if self.breached else "met"
         return f"{name} {duration(self.target)}{hours}, took {duration(self.took)}: {verdict}"
 
@@ -99,19 +122,32 @@ def matching_target(sla_snapshot, severity, category):
     return None
 
 
-def check_targets(times, severity, category, sla_snapshot, working_week):
-    """TargetChecks of every measure the matching target sets; [] when the SLA has no target for it."""
+def check_targets(times, severity, category, sla_snapshot, working_week, now=None):
+    """TargetChecks of every measure the matching target sets; [] when the SLA has no target for it.
+
+    A point not reached is measured up to the resolution, or `now` (the current time by
+    default) while the incident is not resolved; an interval whose start was not recorded
+    (no detection time) runs from the incident's start.
+    """
     target = matching_target(sla_snapshot, severity, category)
     if target is None:
         return []
     business_hours = target["coverage"] == "business_hours"
+
+    def elapsed(start, end):
+        if start is None or end is None or end < start:
+            return None
+        return working_week.working_time_between(start, end) if business_hours else end - start
+
     checks = []
     for measure, (field, start_field, end_field) in MEASURES.items():
         start, end = getattr(times, start_field), getattr(times, end_field)
-        if business_hours and start is not None and end is not None:
-            took = working_week.working_time_between(start, end)
-        else:
-            took = times.between(start_field, end_field)
+        took = elapsed(start, end)
+        waited, still_open = None, False
+        if end is None:
+            still_open = times.resolved_at is None
+            until = times.resolved_at if not still_open else (now or timezone.now())
+            waited = elapsed(start or times.started_at, until)
         checks.append(
             TargetCheck(
                 severity=severity,
@@ -120,6 +156,8 @@ def check_targets(times, severity, category, sla_snapshot, working_week):
                 target=timedelta(minutes=target[field]),
                 took=took,
                 business_hours=business_hours,
+                waited=waited,
+                still_open=still_open,
             )
         )
     return checks

@@ -21,6 +21,7 @@ from approvals.models import ChangeRequest
 from core.moments import quarter_bounds
 from reviews import actions, forms
 from reviews.choices import OPEN_ACTION_STATUSES, ReviewStatus
+from reviews.counting import split_incidents
 from reviews.figures import attach_figures, review_figures, reviews_with_figures_prefetched
 from reviews.metrics import METRICS, median_of, p90_of
 from reviews.models import ActionItem, PostIncidentReview
@@ -71,7 +72,7 @@ def _filtered_reviews(user, filter_form):
 
 @require_GET
 def review_list(request):
-    filter_form = forms.ReviewFilterForm(request.GET or None)
+    filter_form = forms.ReviewFilterForm(request.GET or None, user=request.user)
     queryset, breached = _filtered_reviews(request.user, filter_form)
     if breached:
         # Whether a review breached is worked out from its pinned agreement versions, not
@@ -262,25 +263,26 @@ def metrics_rows(reviews):
 
 @require_GET
 def review_metrics(request):
-    metrics_form = forms.MetricsForm(request.GET or None)
+    metrics_form = forms.MetricsForm(request.GET or None, user=request.user)
     quarter = metrics_form.chosen_quarter
     start, end = quarter_bounds(quarter)
-    # Every real incident that started in the quarter, whatever its review's status: a
-    # draft's times are facts already. Drills rehearse the response and are left out.
-    incidents = attach_figures(
-        reviews_with_figures_prefetched(visible_reviews(request.user)).filter(
-            is_drill=False, started_at__gte=start, started_at__lt=end
+    # Published reviews of real incidents that started in the quarter (reviews.counting); drafts and reviews in
+    # review are read in the same query and listed apart, as awaiting review. Drills are left out.
+    incidents = split_incidents(
+        attach_figures(
+            reviews_with_figures_prefetched(visible_reviews(request.user)).filter(
+                is_drill=False, started_at__gte=start, started_at__lt=end
+            )
         )
     )
-    service_rows, team_rows = metrics_rows(incidents)
+    service_rows, team_rows = metrics_rows(incidents.counted)
     return render(
         request,
         "reviews/review_metrics.html",
         {
             "metrics_form": metrics_form,
             "quarter": quarter,
-            "incident_count": len(incidents),
-            "breach_count": sum(len(review.counted_breaches) for review in incidents),
+            "incidents": incidents,
             "tables": [("Per service", service_rows, "service"), ("Per team", team_rows, "team")],
             "metric_labels": [label for _, label in METRICS],
         },

@@ -17,7 +17,8 @@ restore, resolve):
   D   Q2  10 May  Payments API  SEV1  drill        huge times        never counted
 
 Leadership sees R4 (restricted reviews are visible to leadership and the committee);
-an engineer of Payments does not.
+an engineer of Payments does not. Every review here is published: only published
+reviews count (tests/insights/test_counted_figures.py covers drafts).
 """
 
 import csv
@@ -32,6 +33,7 @@ from django.urls import reverse
 from approvals import actions as approval_actions
 from insights.executive import Quarter, executive_summary, headline_figures, parse_quarter
 from releases.choices import ReleaseKind, ReleaseRisk, ReleaseStatus
+from reviews.choices import ReviewStatus
 from reviews.models import ActionItem
 from sla_registry.choices import AgreementStatus, ServiceTier, TeamKind
 from sla_registry.documents import ServiceLevelAgreementKind
@@ -149,6 +151,7 @@ def org(
 
     def review(services, started, times, **fields):
         detect, acknowledge, restore, resolve = times
+        fields.setdefault("status", ReviewStatus.PUBLISHED)
         return make_review(
             services,
             started_at=started,
@@ -267,7 +270,10 @@ def test_incidents_by_severity_leave_drills_out_and_count_the_restricted_review_
         ("SEV3 Minor", 0),
         ("SEV4 Low", 0),
     ]
-    assert summary.incidents_by_severity[0].url == "/reviews/?quarter=2026-Q2&kind=incidents&severity=SEV1"
+    assert (
+        summary.incidents_by_severity[0].url
+        == "/reviews/?quarter=2026-Q2&kind=incidents&status=published&severity=SEV1"
+    )
 
 
 def test_sla_attainment_per_sla_and_overall_from_the_pinned_versions(org):
@@ -381,8 +387,11 @@ def test_headline_tiles_say_the_figures_in_words(org):
     assert tiles["Incidents in Q2 2026"].value == 4
     assert tiles["Incidents in Q2 2026"].note == "3 SEV1, drills not counted"
     assert tiles["Incidents within SLA targets"].value == "67%"
-    assert tiles["Incidents within SLA targets"].note == "1 of 3 breached an SLA"
-    assert tiles["Incidents within SLA targets"].url == "/reviews/?quarter=2026-Q2&kind=incidents&breached=yes"
+    assert tiles["Incidents within SLA targets"].note == "1 of 3 incidents breached an SLA"
+    assert (
+        tiles["Incidents within SLA targets"].url
+        == "/reviews/?quarter=2026-Q2&kind=incidents&status=published&breached=yes"
+    )
     assert tiles["Median time to restore"].value == "1 h 35 min"
     assert tiles["Median time to restore"].note == "faster than Q1 2026"
     assert tiles["Overdue action items"].value == 3
@@ -393,7 +402,7 @@ def test_headline_tiles_say_the_figures_in_words(org):
 
 
 def test_headline_figures_for_the_home_page(org):
-    assert [(tile.label, tile.value) for tile in headline_figures(org.leader)] == [
+    assert [(tile.label, tile.value) for tile in headline_figures(org.leader).tiles] == [
         ("Incidents in Q2 2026", 4),
         ("Incidents within SLA targets", "67%"),
         ("Overdue action items", 3),
@@ -437,8 +446,12 @@ def test_an_incident_at_2359_on_the_last_day_belongs_to_that_quarter_and_0000_to
     time_machine.move_to(at(2026, 7, 15, 12), tick=False)
     service = make_service("Ledger")
     reader = make_user(teams=[make_team("Leaders", kind=TeamKind.LEADERSHIP)])
-    make_review([service], started_at=at(2026, 6, 30, 23, 59), severity="SEV1", title="Late on 30 June")
-    make_review([service], started_at=at(2026, 7, 1, 0, 0), severity="SEV2", title="Midnight, 1 July")
+    make_review(
+        [service], started_at=at(2026, 6, 30, 23, 59), severity="SEV1", title="Late on 30 June", status="published"
+    )
+    make_review(
+        [service], started_at=at(2026, 7, 1, 0, 0), severity="SEV2", title="Midnight, 1 July", status="published"
+    )
 
     q2 = executive_summary(Quarter.of("2026-Q2"), user=reader)
     q3 = executive_summary(Quarter.of("2026-Q3"), user=reader)
@@ -495,7 +508,7 @@ def test_every_figure_links_to_its_detail(org):
     assert 'href="/action-items/?team=checkout"' in html
     assert f'href="{org.risky.get_absolute_url()}"' in html
     assert f'href="{org.matrix.get_absolute_url()}"' in html
-    assert 'href="/reviews/?quarter=2026-Q2&amp;kind=incidents&amp;category=availability"' in html
+    assert 'href="/reviews/?quarter=2026-Q2&amp;kind=incidents&amp;status=published&amp;category=availability"' in html
     assert 'href="/reviews/metrics/?quarter=2026-Q2"' in html
     assert 'href="/executive/?quarter=2026-Q1" rel="prev"' in html
     assert 'href="/executive/export/breaches.csv?quarter=2026-Q2"' in html
@@ -522,7 +535,7 @@ def test_csv_exports_hold_the_tables(org):
     client = client_for(org.leader)
 
     assert rows(export(client, "breaches")) == [
-        ["Review", "Title", "Severity", "Started", "SLA", "Missed"],
+        ["Review", "Title", "Severity", "Started", "SLA", "Response targets missed"],
         [
             org.r2.reference,
             "Payments down after a deploy",
@@ -572,7 +585,7 @@ def test_csv_exports_hold_the_tables(org):
 def test_csv_export_of_a_past_quarter_and_an_unknown_table(org):
     client = client_for(org.leader)
     assert rows(export(client, "breaches", quarter="2026-Q1")) == [
-        ["Review", "Title", "Severity", "Started", "SLA", "Missed"]
+        ["Review", "Title", "Severity", "Started", "SLA", "Response targets missed"]
     ]
     response = client.get(reverse("executive_export", kwargs={"table": "salaries"}))
     assert response.status_code == 404
@@ -603,9 +616,12 @@ def build_units(count, *, make_team, make_service, make_sla, make_review, make_r
             started_at=at(2026, 5, 1, 10) + timedelta(hours=index),
             acknowledge=90,
             severity="SEV1",
+            status=ReviewStatus.PUBLISHED,
             action_items=[ActionItem(title=f"Fix {index}", owner_team=team, due_date=date(2026, 5, 1))],
         )
-        make_review([service], started_at=at(2026, 2, 1, 10) + timedelta(hours=index), severity="SEV1")
+        make_review(
+            [service], started_at=at(2026, 2, 1, 10) + timedelta(hours=index), severity="SEV1", status="published"
+        )
         make_release(f"Big bang {index}", services=[service], starts_at=at(2026, 5, 25), risk=ReleaseRisk.HIGH)
 
 

@@ -117,8 +117,14 @@ def test_leadership_and_the_committee_see_the_headline_figures_first(
         team = make_team("SLA Committee", kind=TeamKind.GOVERNANCE, is_sla_committee=True)
     reader = make_user(teams=[team])
     service = make_service("Ledger")
-    make_review([service], started_at=datetime(2026, 4, 3, 9, tzinfo=UTC))
-    make_review([service], started_at=datetime(2026, 5, 3, 9, tzinfo=UTC), is_drill=True, drill_kind="tabletop")
+    make_review([service], started_at=datetime(2026, 4, 3, 9, tzinfo=UTC), status="published")
+    make_review(
+        [service],
+        started_at=datetime(2026, 5, 3, 9, tzinfo=UTC),
+        is_drill=True,
+        drill_kind="tabletop",
+        status="published",
+    )
 
     client.force_login(reader)
     with django_assert_num_queries(14):

@@ -1,6 +1,7 @@
 """A team's scorecard: its SLAs' attainment and breaches in a quarter, action items, approvals and reviews due.
 
-Every figure is checked against a small fixed dataset, computed by hand in the comments.
+Every figure is checked against a small fixed dataset, computed by hand in the comments. Its reviews are
+published: only published reviews count (tests/insights/test_counted_figures.py covers drafts).
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from approvals import actions as approval_actions
+from core.moments import Quarter
 from reviews.models import ActionItem
 from sla_registry.documents import ServiceLevelAgreementKind
 from sla_registry.models import Measurement, Objective
@@ -92,13 +94,17 @@ def reader(org, make_user):
 @pytest.fixture
 def dataset(org, make_review, submit_acknowledge, frozen_now):
     sla, api, payments = org["sla"], org["api"], org["payments"]
+
+    def make_review_published(*args, **fields):
+        return make_review(*args, status="published", **fields)
+
     # Q4 so far: 99,950 + 99,800 good of 200,000 = 99.875 % < 99.9 %; 200 may fail, 250 did: budget -25 %.
     measure(sla, day(11, 1), 99_950, 100_000)
     measure(sla, day(11, 2), 99_800, 100_000)
     measure(sla, day(9, 30) - timedelta(days=1), 0, 100_000)  # ends 30 Sep: Q3
     measure(sla, day(11, 3), 10, 10, indicator="An objective since removed")
 
-    breached = make_review(
+    breached = make_review_published(
         [api],
         started_at=day(11, 10),
         title="Gateway timeouts",
@@ -109,9 +115,11 @@ def dataset(org, make_review, submit_acknowledge, frozen_now):
         ],
         **BREACHING,
     )
-    make_review([api], started_at=day(11, 12), title="Brief blip", **MEETING)
-    make_review([api], started_at=day(11, 14), title="Failover drill", is_drill=True, drill_kind="live", **BREACHING)
-    make_review(
+    make_review_published([api], started_at=day(11, 12), title="Brief blip", **MEETING)
+    make_review_published(
+        [api], started_at=day(11, 14), title="Failover drill", is_drill=True, drill_kind="live", **BREACHING
+    )
+    make_review_published(
         [api],
         started_at=day(11, 15),
         title="Leaked key",
@@ -120,7 +128,7 @@ def dataset(org, make_review, submit_acknowledge, frozen_now):
         action_items=[ActionItem(title="Rotate the signing key", owner_team=payments, due_date=date(2026, 11, 1))],
         **BREACHING,
     )
-    make_review([api], started_at=day(9, 20), title="Q3 outage", **BREACHING)
+    make_review_published([api], started_at=day(9, 20), title="Q3 outage", **BREACHING)
 
     frozen_now.move_to(NOW - timedelta(days=3))
     change_request = submit_acknowledge(org["governed"], 20)
@@ -139,7 +147,7 @@ def get(client, user, slug, **query):
 def test_the_scorecard_shows_the_quarters_figures(client, reader, org, dataset):
     response = get(client, reader, "payments")
     context = response.context
-    assert context["quarter"] == "2026-Q4"
+    assert context["quarter"] == Quarter.of("2026-Q4")
 
     (provided,) = context["provided"]
     assert provided.sla == org["sla"]
@@ -152,7 +160,11 @@ def test_the_scorecard_shows_the_quarters_figures(client, reader, org, dataset):
     assert [(review.title, [str(check) for check in checks]) for review, checks in provided.breaching_reviews] == [
         ("Gateway timeouts", ["SEV1 acknowledge target 30 min, took 37 min: breached by 7 min"])
     ]
-    assert (context["breach_count"], context["breaching_review_count"], context["missed_count"]) == (1, 1, 1)
+    assert (
+        context["targets_missed_count"],
+        context["incidents_breached_count"],
+        context["below_target_count"],
+    ) == (1, 1, 1)
 
     (consumed,) = context["consumed"]
     assert consumed.sla == org["consumed"]
@@ -176,7 +188,7 @@ def test_the_scorecard_shows_the_quarters_figures(client, reader, org, dataset):
     ]
 
     html = response.content.decode()
-    assert "Scorecard · 2026-Q4" in html
+    assert "<h1>Payments scorecard · Q4 2026</h1>" in html
     assert "99.875%" in html and "Missed" in html and "overspent: -25.0%" in html
     assert "No measurements yet." in html
     assert "Leaked key" not in html and "Rotate the signing key" not in html
@@ -189,7 +201,7 @@ def test_the_committee_sees_the_restricted_reviews_breach(client, org, dataset, 
     context = get(client, member, "payments").context
     (provided,) = context["provided"]
     assert [review.title for review, _checks in provided.breaching_reviews] == ["Gateway timeouts", "Leaked key"]
-    assert context["breach_count"] == 2
+    assert context["targets_missed_count"] == 2
     assert [item.title for item in context["action_items"]] == [
         "Rotate the signing key",
         "Alert on gateway 5xx",
@@ -200,7 +212,7 @@ def test_the_committee_sees_the_restricted_reviews_breach(client, org, dataset, 
 @pytest.mark.parametrize("quarter", ["2026Q3", "2026-Q3", "2026-q3"])
 def test_another_quarter_can_be_chosen(client, reader, org, dataset, quarter):
     context = get(client, reader, "payments", quarter=quarter).context
-    assert context["quarter"] == "2026-Q3"
+    assert context["quarter"] == Quarter.of("2026-Q3")
     (provided,) = context["provided"]
     (attainment,) = provided.attainments
     # Only the period that ended on 30 September: 0 of 100,000.
@@ -210,8 +222,8 @@ def test_another_quarter_can_be_chosen(client, reader, org, dataset, quarter):
 
 def test_a_quarter_that_is_not_one_falls_back_to_the_current_with_a_message(client, reader, org):
     response = get(client, reader, "payments", quarter="last quarter")
-    assert response.context["quarter"] == "2026-Q4"
-    assert "Write a quarter as 2026-Q4. Showing 2026-Q4 instead." in response.content.decode()
+    assert response.context["quarter"] == Quarter.of("2026-Q4")
+    assert "Write a quarter as 2026-Q4. Showing Q4 2026 instead." in response.content.decode()
 
 
 def test_a_team_with_nothing_shows_empty_states(client, make_team, make_user):
@@ -262,6 +274,7 @@ def test_the_scorecard_reads_a_fixed_number_of_queries(
             approval_actions.submit_change_request(change_request, acting_user=author)
             make_review(
                 [service],
+                status="published",
                 started_at=day(11, 5) + timedelta(hours=number),
                 action_items=[ActionItem(title=f"Fix {number}", owner_team=payments, due_date=date(2026, 12, 1))],
                 **BREACHING,
@@ -271,8 +284,9 @@ def test_the_scorecard_reads_a_fixed_number_of_queries(
     path, _ = url("payments")
     # The session, the user, the navigation's approvals count; the team; the SLAs and their objectives;
     # the quarter's measurements; the reviews, their services, their pinned versions, the provider teams'
-    # working weeks; the action items; the approvals waiting; the escalation matrices due.
-    expected = 14
+    # working weeks; the action items; the approvals waiting; the escalation matrices due; the quarters with
+    # published incidents, for the quarter picker (one more than before the picker offered only quarters with data).
+    expected = 15
     add(1)
     with django_assert_num_queries(expected):
         assert client.get(path).status_code == 200
@@ -280,6 +294,6 @@ def test_the_scorecard_reads_a_fixed_number_of_queries(
     with django_assert_num_queries(expected):
         response = client.get(path)
     assert len(response.context["provided"]) == 22
-    assert response.context["breach_count"] == 21
+    assert response.context["targets_missed_count"] == 21
     assert len(response.context["approvals_waiting"]) == 21
     assert len(response.context["action_items"]) == 21

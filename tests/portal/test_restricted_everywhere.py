@@ -74,6 +74,19 @@ def world(make_team, make_user, make_service, make_sla, make_matrix, make_review
     publication = submit_for_publication(
         review, summary=PUBLICATION, rationale="The okapi review is ready.", acting_user=author
     )
+    # Figures count published reviews only (reviews.counting), so a published one, restricted the same way, puts
+    # its breach and overdue action item into the executive summary's exports and the scorecard.
+    make_review(
+        [service],
+        started_at=started,
+        acknowledge=50,
+        title="Quokka replay, published",
+        status="published",
+        is_restricted=True,
+        restricted_to=[security, payments],
+        action_items=[ActionItem(title="Narwhal key audit", owner_team=payments, due_date=started.date())],
+        acting_user=author,
+    )
     # Something visible to everybody, so lists and exports have rows for the outsider too.
     make_review([service], title="Gateway slowdown during the sale", acknowledge=50)
     return World(
