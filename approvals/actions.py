@@ -16,10 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from approvals.choices import OPEN_STATES, REVISABLE_STATES, ChangeKind, ChangeState, Verdict
-from approvals.exceptions import InvalidTransition, NotAllowed
+from approvals.exceptions import InvalidTransition, NotAllowed, RevisedMeanwhile
 from approvals.models import ChangeRequest, Decision, DocumentVersion, EmergencyGrant, RequiredApproval
-from approvals.registry import content_hash, get_kind, kind_for
-from audit.log import record_event
+from approvals.registry import content_hash, get_kind, kind_for, normalise_document, same_content
+from audit.log import events_for, record_event
 from core.teams import team_model, teams_user_may_approve_for
 from notifications.outbox import notify
 
@@ -81,6 +81,16 @@ def _check_text(summary, rationale):
         raise ValidationError(errors)
 
 
+def _check_changes_something(kind, base, cleaned, document):
+    """Refuse a proposal that says what the document already says (text compared normalised): it would only
+    add a version that changes nothing. `base` is the version the proposal is made against."""
+    if base is not None and same_content(base.snapshot, cleaned):
+        raise ValidationError(
+            f"Nothing to propose: this is {kind.reference_of(document.pk)} as version {base.number} has it. "
+            "Change something first."
+        )
+
+
 def _check_effective_at(effective_at):
     if effective_at is not None and effective_at <= timezone.now():
         raise ValidationError(
@@ -111,10 +121,10 @@ def record_baseline_version(document, *, acting_user):
     kind = kind_for(document)
     if not kind.is_versioned(document):
         return None
-    snapshot = kind.snapshot(document)
+    snapshot = normalise_document(kind.snapshot(document))
     digest = content_hash(snapshot)
     latest = latest_version(kind.key, document.pk)
-    if latest is not None and latest.content_hash == digest:
+    if latest is not None and latest.holds(snapshot):
         return latest
     version = DocumentVersion.objects.create(
         document_kind=kind.key,
@@ -149,13 +159,14 @@ def propose_change(
         raise InvalidTransition("A create request names no document; a change or retirement names one.")
     _check_text(summary, rationale)
     _check_effective_at(effective_at)
-    base_version = None
+    base_version = baseline = None
     if document is not None:
         baseline = record_baseline_version(document, acting_user=acting_user)
         base_version = baseline.number if baseline else None
         if change_kind == ChangeKind.RETIRE:
             data = kind.retired(kind.snapshot(document))
-    cleaned = kind.validate(data, document)
+    cleaned = normalise_document(kind.validate(data, document))
+    _check_changes_something(kind, baseline, cleaned, document)
     change_request = ChangeRequest.objects.create(
         document_kind=kind.key,
         document_id=document.pk if document is not None else None,
@@ -187,7 +198,10 @@ def revise_change_request(change_request, *, data, summary, rationale, effective
     _check_effective_at(effective_at)
     kind = change_request.governed_kind
     document = kind.get_object(change_request.document_id) if change_request.document_id else None
-    cleaned = kind.validate(data, document)
+    cleaned = normalise_document(kind.validate(data, document))
+    if document is not None and change_request.base_version:
+        base = DocumentVersion.objects.of(kind.key, document.pk).filter(number=change_request.base_version).first()
+        _check_changes_something(kind, base, cleaned, document)
     change_request.proposed = cleaned
     change_request.content_hash = content_hash(cleaned)
     change_request.summary, change_request.rationale = summary.strip(), rationale.strip()
@@ -249,10 +263,38 @@ def can_decide_for(user, team):
     return user.has_perm(settings.APPROVALS_APPROVE_PERMISSION, team)
 
 
+def _require_revision_read(change_request, revision):
+    """The decider read `revision` (None: not said, as from older API clients); refuse if it is no longer current."""
+    if revision is None or revision == change_request.revision:
+        return
+    if revision > change_request.revision:
+        raise InvalidTransition(f"{change_request.reference} has no revision {revision}; reload it.")
+    reviser = (
+        events_for(change_request)
+        .filter(action__in=["change_request.revised", "change_request.rebased"])
+        .order_by("-pk")
+        .first()
+    )
+    who = reviser.actor if reviser is not None and reviser.actor is not None else change_request.author
+    next_step = {
+        ChangeState.DRAFT: "It is a draft again: read what changes now, and decide once it is submitted.",
+        ChangeState.IN_REVIEW: "Read what changes now and decide again.",
+    }.get(change_request.state, f"It is {change_request.get_state_display().lower()} now.")
+    raise RevisedMeanwhile(
+        f"{change_request.reference} was revised by {who.get_full_name() or who.get_username()} after you opened "
+        f"it (revision {revision} → {change_request.revision}): your decision was not recorded. {next_step}"
+    )
+
+
 @transaction.atomic
-def decide_change_request(change_request, team, *, verdict, comment="", acting_user):
-    """Approve or reject the current revision for one team; the last approval applies or schedules it."""
+def decide_change_request(change_request, team, *, verdict, comment="", revision=None, acting_user):
+    """Approve or reject the current revision for one team; the last approval applies or schedules it.
+
+    `revision` is the revision the decider read (the page and the API send it): a decision on one that a
+    revision or rebase has since replaced is refused, naming who revised it.
+    """
     change_request = _locked(change_request)
+    _require_revision_read(change_request, revision)
     _require_state(change_request, ChangeState.IN_REVIEW, doing="decided on")
     if change_request.author_id == acting_user.pk:
         raise NotAllowed("You cannot approve or reject your own change request.")
@@ -365,13 +407,13 @@ def _apply(change_request, *, acting_user):
         latest = latest_version(kind.key, document.pk)
         latest_number = latest.number if latest else 0
         moved_on = latest_number != (change_request.base_version or 0) or (
-            latest is not None and content_hash(kind.snapshot(document)) != latest.content_hash
+            latest is not None and not latest.holds(kind.snapshot(document))
         )
         if moved_on:
             return _mark_stale(change_request, acting_user=acting_user, current_version=latest_number)
 
     document = kind.apply(document, change_request.proposed, acting_user=acting_user, change_request=change_request)
-    snapshot = kind.snapshot(document)
+    snapshot = normalise_document(kind.snapshot(document))
     now = timezone.now()
     version = DocumentVersion.objects.create(
         document_kind=kind.key,
@@ -531,7 +573,7 @@ def rebase_change_request(change_request, *, acting_user):
     current = record_baseline_version(document, acting_user=acting_user) or latest_version(kind.key, document.pk)
     base = DocumentVersion.objects.of(kind.key, document.pk).filter(number=change_request.base_version).first()
     merged, conflicts = three_way_merge(base.snapshot if base else {}, change_request.proposed, current.snapshot)
-    cleaned = kind.validate(merged, document)
+    cleaned = normalise_document(kind.validate(merged, document))
     previous_base = change_request.base_version
     change_request.proposed = cleaned
     change_request.content_hash = content_hash(cleaned)

@@ -13,6 +13,8 @@ class DecisionForm(forms.Form):
         required=False,
         help_text="Required when you reject: say what would make it acceptable.",
     )
+    # The revision the page showed: a decision on a revision replaced since is refused, not recorded.
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)

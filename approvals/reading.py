@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
+from approvals.registry import normalise_text
+
 
 class DocumentReader:
     def __init__(self, data, *, path="", errors=None):
@@ -37,7 +39,7 @@ class DocumentReader:
         if not isinstance(value, str):
             self.error(name, "Expected text.")
             return default
-        value = value.strip()
+        value = normalise_text(value)
         if required and not value:
             self.error(name, "This field is required.")
         return value

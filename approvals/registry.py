@@ -6,6 +6,7 @@ without importing a concrete model.
 """
 
 import hashlib
+import re
 
 from audit.models import canonical_json
 
@@ -29,6 +30,9 @@ class GovernedKind:
     model = None
     # For the field-level diff: how the items of each child list are identified.
     child_keys = {}
+    # Fields holding prose (markdown), at the top level or in a child list's items: the change page
+    # diffs them line by line and word by word instead of saying "rewritten".
+    text_fields = frozenset()
 
     def snapshot(self, obj):
         raise NotImplementedError
@@ -143,6 +147,47 @@ def approval_warnings(change_request):
     return [message for check in _approval_warnings for message in check(change_request)]
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def normalise_text(text):
+    """Text as governed documents hold it: lines end in "\\n", no line ends in spaces, nothing blank at either end.
+
+    A change that touches only line endings or trailing whitespace is therefore no change: the
+    content hash stays, the diff is empty. (Two trailing spaces, markdown's hard line break, go
+    too; a backslash at the end of a line still makes one.)
+    """
+    return "\n".join(line.rstrip() for line in _LINE_BREAK.split(text)).strip()
+
+
+def normalise_document(value):
+    """A document (or any part of one) with every text in it normalised; other values as they are.
+
+    Every kind's snapshot and validate return their document through this one function, so what is
+    hashed, stored and compared never differs by whitespace. Versions stored before it existed keep
+    their snapshot and hash (the audit log names those hashes); compare them through it (see
+    DocumentVersion.holds).
+    """
+    if isinstance(value, str):
+        return normalise_text(value)
+    if isinstance(value, dict):
+        return {key: normalise_document(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [normalise_document(item) for item in value]
+    return value
+
+
 def content_hash(data):
-    """SHA-256 of the canonical JSON of a document: what decisions bind to."""
+    """SHA-256 of the canonical JSON of a document: what decisions bind to.
+
+    The data is hashed as given: documents reach here normalised (normalise_document), and a stored
+    version's hash must stay the hash of its stored snapshot for backups and the audit log to verify.
+    """
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def same_content(old, new):
+    """Whether two documents say the same once their text is normalised (None is no document)."""
+    if old is None or new is None:
+        return old is new
+    return content_hash(normalise_document(old)) == content_hash(normalise_document(new))

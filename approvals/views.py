@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from approvals import actions
 from approvals.choices import OPEN_STATES, ChangeState, Verdict
-from approvals.diff import field_differences
-from approvals.exceptions import InvalidTransition, NotAllowed
+from approvals.diff import field_differences, text_differences, without_text
+from approvals.exceptions import InvalidTransition, NotAllowed, RevisedMeanwhile
 from approvals.filters import ChangeRequestFilter, document_of
 from approvals.forms import DecisionForm
 from approvals.models import ChangeRequest, Decision, DocumentVersion, EmergencyGrant
@@ -28,7 +28,7 @@ from approvals.permissions import (
     teams_user_may_approve_for,
     visible_change_requests,
 )
-from approvals.registry import approval_warnings
+from approvals.registry import approval_warnings, normalise_document
 from audit.log import events_for
 from core.formatting import key_words
 
@@ -115,7 +115,9 @@ def change_request_detail(request, reference):
             .filter(number=change_request.base_version)
             .first()
         )
-    base_snapshot = base.snapshot if base else None
+    # Versions stored before text was normalised may differ from the proposal by whitespace alone: that is no change.
+    base_snapshot = normalise_document(base.snapshot) if base else None
+    proposed = normalise_document(change_request.proposed)
     moved_on = []
     if change_request.state == ChangeState.STALE:
         latest = actions.latest_version(kind.key, change_request.document_id)
@@ -127,7 +129,11 @@ def change_request_detail(request, reference):
         decidable_teams = teams_user_may_approve_for(request.user).filter(
             pk__in=[requirement.team_id for requirement in required if requirement.decision is None]
         )
-    decision_form = DecisionForm(teams=decidable_teams) if decidable_teams.exists() else None
+    decision_form = (
+        DecisionForm(teams=decidable_teams, initial={"revision": change_request.revision})
+        if decidable_teams.exists()
+        else None
+    )
     is_author = change_request.author_id == request.user.pk
     return render(
         request,
@@ -139,8 +145,12 @@ def change_request_detail(request, reference):
             "document_url": kind.document_url(change_request.document_id) if change_request.document_id else None,
             "revise_url": kind.revise_url(change_request),
             "base": base,
-            "changes": kind.describe(base_snapshot, change_request.proposed),
-            "field_differences": field_differences(base_snapshot, change_request.proposed, kind.child_keys),
+            # Sentences for the structured fields; the text fields are diffed line by line and word by word.
+            "changes": kind.describe(without_text(base_snapshot, kind), without_text(proposed, kind)),
+            "text_differences": text_differences(base_snapshot, proposed, kind),
+            "field_differences": field_differences(
+                base_snapshot, proposed, kind.child_keys, text_fields=kind.text_fields
+            ),
             "moved_on": moved_on,
             "required": required,
             "earlier_decisions": [d for d in decisions if d.team_id not in current or current[d.team_id] != d],
@@ -163,6 +173,9 @@ def _transition(view):
         change_request = access_change_request(request.user, reference)
         try:
             outcome = view(request, change_request)
+        except RevisedMeanwhile as error:
+            messages.error(request, str(error))
+            return redirect(f"{change_request.get_absolute_url()}#what-changes")
         except (InvalidTransition, NotAllowed) as error:
             messages.error(request, str(error))
         except ValidationError as error:
@@ -188,7 +201,12 @@ def decide(request, change_request):
         raise ValidationError([f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()])
     team, verdict = form.cleaned_data["team"], form.cleaned_data["verdict"]
     result = actions.decide_change_request(
-        change_request, team, verdict=verdict, comment=form.cleaned_data["comment"], acting_user=request.user
+        change_request,
+        team,
+        verdict=verdict,
+        comment=form.cleaned_data["comment"],
+        revision=form.cleaned_data["revision"],
+        acting_user=request.user,
     )
     if verdict == Verdict.APPROVE:
         for warning in approval_warnings(result):

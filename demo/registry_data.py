@@ -1266,8 +1266,22 @@ def synthetic_unit(number):
 
 
 @dataclass(frozen=True)
+class DemoApproval:
+    """One team's approval of a demo change request, given `after` its submission (None: at the seeding)."""
+
+    team: str
+    approver: str
+    after: timedelta | None
+
+
+@dataclass(frozen=True)
 class DemoChangeRequestSpec:
-    """A change to one SLA response target, taken as far through the lifecycle as `approvals` says."""
+    """A change to one SLA response target, taken as far through the lifecycle as `approvals` says.
+
+    Its story is dated: proposed `proposed_ago` before the seeding, submitted `submitted_after` that,
+    each approval after the submission. An approval that completes the request applies it, which
+    writes the SLA: that one happens at the seeding, after the SLA itself was seeded.
+    """
 
     sla_title: str
     severity: str
@@ -1276,8 +1290,10 @@ class DemoChangeRequestSpec:
     author: str
     summary: str
     rationale: str
+    proposed_ago: timedelta
+    submitted_after: timedelta = timedelta(minutes=25)
     submit: bool = True
-    approvals: tuple = ()  # (team slug, approver username), in order
+    approvals: tuple = ()  # DemoApproval, in the order given
 
 
 DEMO_CHANGE_REQUESTS = (
@@ -1289,10 +1305,11 @@ DEMO_CHANGE_REQUESTS = (
         author="catalogue.engineer",
         summary="Acknowledge a search SEV1 within 20 minutes",
         rationale="Search outages cost about a fifth of orders; half an hour before anyone looks is too long.",
+        proposed_ago=days(3) + hours(5),
         approvals=(
-            ("search-catalogue", "catalogue.approver"),
-            ("checkout-product", "product.approver"),
-            ("sla-committee", "committee.chair"),
+            DemoApproval("search-catalogue", "catalogue.approver", hours(2)),
+            DemoApproval("checkout-product", "product.approver", days(1) + hours(3)),
+            DemoApproval("sla-committee", "committee.chair", None),  # the last: applied at the seeding
         ),
     ),
     DemoChangeRequestSpec(
@@ -1303,7 +1320,10 @@ DEMO_CHANGE_REQUESTS = (
         author="payments.engineer",
         summary="Faster SEV1 acknowledgement for refunds",
         rationale="Customer Support is flooded within minutes when refunds fail; match the gateway's 15 minutes.",
-        approvals=(("payments", "payments.approver"),),
+        # Waiting six days for Customer Support and the committee: the review cycle's "approvals waiting".
+        proposed_ago=days(6) + hours(1),
+        submitted_after=hours(1),
+        approvals=(DemoApproval("payments", "payments.approver", hours(20)),),
     ),
     DemoChangeRequestSpec(
         "Notification Service for transactional messages",
@@ -1313,6 +1333,7 @@ DEMO_CHANGE_REQUESTS = (
         author="notifications.engineer",
         summary="Restore a SEV2 notification outage within 3 hours",
         rationale="Order confirmations queue up; four hours of silence generates support contacts.",
+        proposed_ago=days(1) + hours(4),
         submit=False,
     ),
 )

@@ -24,6 +24,7 @@ from approvals import actions as approval_actions
 from approvals.actions import record_baseline_version
 from approvals.models import ChangeRequest
 from demo import registry_data as demo_data
+from demo.clock import demo_clock
 from sla_registry import actions
 from sla_registry.access import AccessPolicyKind, live_rules
 from sla_registry.choices import AgreementStatus
@@ -258,31 +259,43 @@ class DemoSeeder:
         """A few change requests through the real lifecycle, so the approval pages have something to show.
 
         Seeded once, into a registry that has none: one applied (its SLA is at
-        version 2), one in review waiting for Customer Support and the committee,
-        one draft.
+        version 2), one in review for six days waiting for Customer Support and the
+        committee, one draft. Each step happens at the moment its spec dates it
+        (demo.clock), so the request's times, its decisions and its timeline agree;
+        the approval that completes a request applies it and writes the SLA, so it
+        happens now, after the SLA was seeded.
         """
         if ChangeRequest.objects.filter(document_kind="sla").exists():
             return
+        user_model = get_user_model()
         for spec in demo_data.DEMO_CHANGE_REQUESTS:
             sla = ServiceLevelAgreement.objects.get(title=spec.sla_title)
             snapshot = ServiceLevelAgreementKind().snapshot(sla)
             for target in snapshot["response_targets"]:
                 if target["severity"] == spec.severity and target["category"] is None:
                     target[spec.field] = spec.minutes
-            author = get_user_model().objects.get(username=spec.author)
-            change_request = approval_actions.propose_change(
-                "sla", sla, data=snapshot, summary=spec.summary, rationale=spec.rationale, acting_user=author
-            )
-            if spec.submit:
-                change_request = approval_actions.submit_change_request(change_request, acting_user=author)
-            for team_slug, username in spec.approvals:
-                change_request = approval_actions.decide_change_request(
-                    change_request,
-                    self.teams[team_slug],
-                    verdict="approve",
-                    comment="Agreed.",
-                    acting_user=get_user_model().objects.get(username=username),
+            author = user_model.objects.get(username=spec.author)
+            proposed_at = self.now - spec.proposed_ago
+            with demo_clock(proposed_at):
+                change_request = approval_actions.propose_change(
+                    "sla", sla, data=snapshot, summary=spec.summary, rationale=spec.rationale, acting_user=author
                 )
+            submitted_at = proposed_at + spec.submitted_after
+            if spec.submit:
+                with demo_clock(submitted_at):
+                    change_request = approval_actions.submit_change_request(change_request, acting_user=author)
+            for approval in spec.approvals:
+                team = self.teams[approval.team]
+                completes = [missing.pk for missing in approval_actions.missing_approvals(change_request)] == [team.pk]
+                moment = None if completes or approval.after is None else submitted_at + approval.after
+                with demo_clock(moment):
+                    change_request = approval_actions.decide_change_request(
+                        change_request,
+                        team,
+                        verdict="approve",
+                        comment="Agreed.",
+                        acting_user=user_model.objects.get(username=approval.approver),
+                    )
             self.tallies["change_requests"].count("new")
 
     def seed_access_policy(self):

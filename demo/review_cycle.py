@@ -1,8 +1,9 @@
 """Seed the review cycle of the demo organisation, after the registry, reviews and releases seeders.
 
 Makes every review-cycle panel non-empty:
-- a change request that has waited several days for its approvals (the oldest
-  one in review is dated back, with its decisions, as if submitted days ago);
+- a change request that has waited several days for its approvals comes from the
+  registry seeder, which dates each step of the demo requests (demo.clock), so its
+  timeline, decisions and times agree; nothing here moves them;
 - a document overdue for its review and one due within the review window (the
   demo SLAs' review dates give the overdue ones; if none falls due within the
   window, the document due soonest after it is dated back to fall due in 10 days);
@@ -17,17 +18,15 @@ Converges like the other seeders: each part is written only when it is missing.
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import F
 from django.utils import timezone
 
 from approvals.choices import ChangeKind, ChangeState
-from approvals.models import ChangeRequest, Decision
+from approvals.models import ChangeRequest
 from sla_registry import review_cycle
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import EscalationMatrix, PeriodicReview, ReviewOutcome, ServiceLevelAgreement
 
 COMMITTEE_REVIEWER = "committee.chair"
-WAITING_DAYS = 6
 DUE_SOON_DAYS = 10
 
 
@@ -40,7 +39,6 @@ class ReviewCycleSeeder:
 
     def steps(self):
         return [
-            ("approval waiting for days", self.seed_waiting_approval),
             ("periodic reviews", self.seed_periodic_reviews),
             ("document due for review", self.seed_document_due_soon),
         ]
@@ -58,18 +56,6 @@ class ReviewCycleSeeder:
         if not self.done:
             return "Review cycle already seeded; nothing changed."
         return "Seeded the review cycle: " + "; ".join(self.done) + "."
-
-    def seed_waiting_approval(self):
-        in_review = ChangeRequest.objects.filter(state=ChangeState.IN_REVIEW, submitted_at__isnull=False)
-        if not in_review.exists() or in_review.filter(submitted_at__lte=self.now - timedelta(days=3)).exists():
-            return
-        change_request = in_review.order_by("pk").first()
-        shift = timedelta(days=WAITING_DAYS)
-        ChangeRequest.objects.filter(pk=change_request.pk).update(
-            created_at=F("created_at") - shift, submitted_at=F("submitted_at") - shift
-        )
-        Decision.objects.filter(change_request=change_request).update(decided_at=F("decided_at") - shift)
-        self.done.append(f"{change_request.reference} in review for {WAITING_DAYS} days")
 
     def seed_document_due_soon(self):
         window_end = self.now + timedelta(days=review_cycle.REVIEW_WINDOW_DAYS)

@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from approvals.exceptions import InvalidTransition
 from approvals.reading import DocumentReader
-from approvals.registry import GovernedKind
+from approvals.registry import GovernedKind, normalise_document
 from core.formatting import iso_moment
 from core.history import Reason
 from reviews import actions
@@ -76,6 +76,7 @@ class ReviewKind(GovernedKind):
     label = "Post-incident review"
     model = PostIncidentReview
     child_keys = {"timeline": ("at",), "action_items": ("title",)}
+    text_fields = frozenset(TEXT_FIELDS)
 
     def document_url(self, document_id):
         try:
@@ -147,7 +148,7 @@ class ReviewKind(GovernedKind):
                 key=lambda item: item["title"],
             ),
         }
-        return document
+        return normalise_document(document)
 
     def snapshot(self, review):
         review = PostIncidentReview.objects.select_related("severity", "category").get(pk=review.pk)
@@ -339,6 +340,7 @@ class ReviewKind(GovernedKind):
         return f"{shown[0]} → {shown[1]}"
 
     def describe(self, old, new):
+        old, new = normalise_document(old), normalise_document(new)
         names = DisplayNames()
         if not old:
             return [f"Publishes “{new['title']}” ({new['severity']}), affecting {names.many(new.get('services', []))}"]

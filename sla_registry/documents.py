@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.urls import reverse
 
 from approvals.reading import DocumentReader
-from approvals.registry import GovernedKind
+from approvals.registry import GovernedKind, normalise_document
 from core.formatting import iso_moment
 from core.history import Reason
 from core.templatetags.portal import duration
@@ -99,6 +99,7 @@ class ServiceLevelAgreementKind(GovernedKind):
     label = "SLA"
     model = ServiceLevelAgreement
     child_keys = {"objectives": ("indicator",), "response_targets": ("severity", "category")}
+    text_fields = frozenset({"executive_summary", "technical_annex", "business_impact"})
 
     def document_url(self, document_id):
         return reverse("sla_registry:sla_detail", kwargs={"reference": self.reference_of(document_id)})
@@ -109,7 +110,7 @@ class ServiceLevelAgreementKind(GovernedKind):
     # The document --------------------------------------------------------
 
     def _document(self, sla, consumer_teams, objectives, response_targets):
-        return {
+        document = {
             "title": sla.title,
             "service": sla.service.slug,
             "provider_team": sla.provider_team.slug,
@@ -146,6 +147,7 @@ class ServiceLevelAgreementKind(GovernedKind):
                 )
             ],
         }
+        return normalise_document(document)
 
     def snapshot(self, sla):
         sla = (
@@ -243,7 +245,7 @@ class ServiceLevelAgreementKind(GovernedKind):
     }
 
     def describe(self, old, new):
-        old = old or {}
+        old, new = normalise_document(old or {}), normalise_document(new)
         names = DisplayNames()
         if not old:
             return [f"New SLA “{new['title']}”: {names(new['provider_team'])} provides {names(new['service'])}"]
@@ -314,6 +316,7 @@ class EscalationMatrixKind(GovernedKind):
     label = "Escalation matrix"
     model = EscalationMatrix
     child_keys = {"steps": ("severity", "level"), "responsibilities": ("duty", "team"), "playbook": ("title",)}
+    text_fields = frozenset({"notes", "instructions"})
 
     def document_url(self, document_id):
         return reverse("sla_registry:matrix_detail", kwargs={"reference": self.reference_of(document_id)})
@@ -322,7 +325,7 @@ class EscalationMatrixKind(GovernedKind):
         return reverse("sla_registry:matrix_revise", kwargs={"change_reference": change_request.reference})
 
     def _document(self, matrix, steps, responsibilities, playbook_steps):
-        return {
+        document = {
             "title": matrix.title,
             "service": matrix.service.slug,
             "owner_team": matrix.owner_team.slug,
@@ -359,6 +362,7 @@ class EscalationMatrixKind(GovernedKind):
                 for step in playbook_steps
             ],
         }
+        return normalise_document(document)
 
     def snapshot(self, matrix):
         matrix = EscalationMatrix.objects.select_related("service", "owner_team").get(pk=matrix.pk)
@@ -454,7 +458,7 @@ class EscalationMatrixKind(GovernedKind):
         return f"pages {names(step['team'])}{contact} by {Channel(step['channel']).label.lower()}{fallback}"
 
     def describe(self, old, new):
-        old = old or {}
+        old, new = normalise_document(old or {}), normalise_document(new)
         names = DisplayNames()
         if not old:
             return [

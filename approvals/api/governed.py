@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from approvals.actions import latest_version, version_in_force
 from approvals.diff import field_differences
 from approvals.models import DocumentVersion
-from approvals.registry import content_hash, get_kind
+from approvals.registry import get_kind
 from core.moments import parse_moment
 
 MAX_VERSION_NUMBER = 2**31
@@ -211,7 +211,7 @@ class GovernedDocumentViewSet(viewsets.ReadOnlyModelViewSet):
             body.update(
                 version=version,
                 document=snapshot,
-                unapproved_edit=version is not None and version.content_hash != content_hash(snapshot),
+                unapproved_edit=version is not None and not version.holds(snapshot),
             )
         return Response(GovernedDocumentSerializer(body).data)
 

@@ -127,6 +127,11 @@ class RevisionSerializer(serializers.Serializer):
 class DecisionInputSerializer(serializers.Serializer):
     team = serializers.SlugField(help_text="The team you decide for (you need its approve permission).")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
+    revision = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The revision you read. If the request has been revised since, nothing is recorded (409).",
+    )
 
 
 VERDICTS = {"approve": Verdict.APPROVE, "reject": Verdict.REJECT}

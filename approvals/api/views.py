@@ -222,6 +222,7 @@ class ChangeRequestViewSet(IdempotentPostMixin, mixins.CreateModelMixin, viewset
             team,
             verdict=VERDICTS[verdict],
             comment=decision.validated_data["comment"],
+            revision=decision.validated_data.get("revision"),
             acting_user=request.user,
         )
         return self._detail(change_request)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from approvals.registry import content_hash, normalise_document
+
 
 class DocumentVersionQuerySet(models.QuerySet):
     def of(self, document_kind, document_id):
@@ -47,3 +49,13 @@ class DocumentVersion(models.Model):
 
     def __str__(self):
         return f"{self.document_kind} #{self.document_id} v{self.number}"
+
+    def holds(self, snapshot):
+        """Whether this version says what `snapshot` (a document as its kind's snapshot gives it) says.
+
+        Its stored hash decides; a version stored before documents were normalised (its text may end
+        in a newline the live document no longer shows) is compared by its normalised snapshot, so the
+        document does not look edited since. Its snapshot and hash are never rewritten.
+        """
+        digest = content_hash(normalise_document(snapshot))
+        return self.content_hash == digest or content_hash(normalise_document(self.snapshot)) == digest

@@ -236,7 +236,7 @@ def export_documents(sla):
         annotation("consumer-teams"): ",".join(snapshot["consumer_teams"]),
         annotation("response-targets"): _response_targets_text(snapshot["response_targets"]),
     }
-    if latest is not None and latest.content_hash == content_hash(snapshot):
+    if latest is not None and latest.holds(snapshot):
         sla_annotations[annotation("version")] = str(latest.number)
 
     service_label = dns_label(service.slug)

@@ -22,7 +22,7 @@ from approvals.actions import latest_version, version_in_force
 from approvals.choices import OPEN_STATES, Verdict
 from approvals.diff import field_differences
 from approvals.models import ChangeRequest, Decision, DocumentVersion
-from approvals.registry import content_hash, get_kind
+from approvals.registry import get_kind
 from core.moments import parse_moment
 from sla_registry import forms
 from sla_registry.attainment import attainments
@@ -125,7 +125,7 @@ class DocumentDetailView(DocumentPagesMixin, DetailView):
             "terms": present(kind, snapshot),
             "review_document": document,
             "current_version": current,
-            "unapproved_edit": current is not None and current.content_hash != content_hash(snapshot),
+            "unapproved_edit": current is not None and not current.holds(snapshot),
             "open_change_requests": ChangeRequest.objects.filter(
                 document_kind=kind.key, document_id=document.pk, state__in=OPEN_STATES
             )

@@ -26,7 +26,7 @@ from approvals import actions
 from approvals.choices import ChangeKind
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.permissions import access_change_request, revise_refusal
-from approvals.registry import content_hash, get_kind
+from approvals.registry import get_kind
 from sla_registry import forms, review_cycle
 from sla_registry.choices import AgreementStatus
 from sla_registry.models import ReviewOutcome, Team
@@ -324,7 +324,7 @@ def _based_on(kind, document, snapshot):
     latest = actions.latest_version(kind.key, document.pk)
     if latest is None:
         return "its current state (no version recorded yet)"
-    if latest.content_hash != content_hash(snapshot):
+    if not latest.holds(snapshot):
         return f"version {latest.number} and the edits made since outside change requests"
     return f"version {latest.number}"
 

@@ -184,11 +184,12 @@ def send_every_kind_of_message(world):
     decide(publication, committee, "committee.approver")  # applied: review.published
 
     amendment = amend(review, summary=AMENDMENT, title=AMENDED_TITLE, acting_user=people["writer"])
-    amend(review, summary=STALE_AMENDMENT, acting_user=people["writer"])
+    # Each amendment changes something: a proposal that changes nothing is refused ("nothing to propose").
+    amend(review, summary=STALE_AMENDMENT, detection="Synthetic checks failed at 10:04.", acting_user=people["writer"])
     decide(amendment, payments, "payments.approver")
     decide(amendment, committee, "committee.approver")  # applied; the other amendment is stale
 
-    rejected = amend(review, summary=REJECTED_AMENDMENT, acting_user=people["writer"])
+    rejected = amend(review, summary=REJECTED_AMENDMENT, customers_affected=1200, acting_user=people["writer"])
     approval_actions.reschedule_change_request(
         rejected, effective_at=timezone.now() + timedelta(days=3), acting_user=people["committee.approver"]
     )

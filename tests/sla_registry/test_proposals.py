@@ -16,7 +16,7 @@ from approvals.models import ChangeRequest
 from sla_registry.choices import AgreementStatus
 from sla_registry.documents import EscalationMatrixKind, ServiceLevelAgreementKind
 from sla_registry.models import EscalationStep, Objective, ResponseTarget, ServiceLevelAgreement
-from tests.html import read_form
+from tests.html import read_form, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -527,7 +527,7 @@ def test_markdown_with_a_script_is_kept_as_text_and_never_run(author_client, gov
     change_request = ChangeRequest.objects.get()
     assert change_request.proposed["executive_summary"] == script
     page = author_client.get(response.url)
-    assert "Executive summary rewritten" in page.text
+    assert "Executive summary · added (1 line)" in text_of(page)  # diffed line by line (approvals.diff)
     assert "<script>alert" not in page.text
     assert "&lt;script&gt;alert" in page.text
     revise = author_client.get(
@@ -592,13 +592,13 @@ def test_an_unchanged_matrix_round_trips(client, matrix, make_user, settings, ti
 
     response = client.post(matrix_url("matrix_propose", matrix), submitted(editor, **CHANGE))
 
-    change_request = ChangeRequest.objects.get()
-    assert response.url == change_request.get_absolute_url()
     snapshot = EscalationMatrixKind().snapshot(matrix)
-    # Exactly the adapter's format, seconds of the effective time included, in any time zone.
+    # Exactly the adapter's format, seconds of the effective time included, in any time zone: so it is
+    # nothing to propose, and no request is opened.
     assert proposed_data == [snapshot]
-    assert change_request.proposed == snapshot
-    assert "The proposal is the same as version 1" in client.get(response.url).text
+    assert response.status_code == 200
+    assert "Nothing to propose" in response.text
+    assert not ChangeRequest.objects.exists()
 
 
 def test_an_unchanged_sla_round_trips(
