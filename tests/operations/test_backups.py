@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from api.tokens import create_api_token
 from approvals.models import DocumentVersion
+from approvals.registry import content_hash
 from audit.maintenance import erasing
 from audit.models import AuditEvent
 from operations.backups import FORMAT, exported_models, governed_content_hashes, unaccounted_models
@@ -314,6 +315,48 @@ def test_a_tampered_file_is_refused_by_name_and_nothing_is_written(portal, expor
     empty_database()
     message = refused(export_file)
     assert "Nothing was imported" in message and expected["message"] in message
+    assert portal_rows() == {}
+
+
+def test_a_file_written_before_text_was_normalised_still_imports(portal, export_file, empty_database):
+    """Before documents were normalised, an annex ending in a newline was stored and hashed as it was."""
+    sla = portal["governed"].sla
+
+    def as_written_then(data):
+        row = next(item for item in data["objects"] if item["model"] == "sla_registry.servicelevelagreement")
+        row["fields"]["technical_annex"] += "\n"
+        latest = max(
+            (
+                item
+                for item in data["objects"]
+                if item["model"] == "approvals.documentversion"
+                and item["fields"]["document_kind"] == "sla"
+                and item["fields"]["document_id"] == sla.pk
+            ),
+            key=lambda item: item["fields"]["number"],
+        )
+        latest["fields"]["snapshot"]["technical_annex"] += "\n"
+        raw = content_hash(latest["fields"]["snapshot"])
+        latest["fields"]["content_hash"] = raw
+        data["content_hashes"][f"sla:{sla.pk}"] = raw
+
+    rewrite(export_file, as_written_then)
+    empty_database()
+    message = import_file(export_file)  # a refusal raises CommandError
+    assert "verified" in message and "audit chain intact" in message
+    assert ServiceLevelAgreement.objects.get(pk=sla.pk).technical_annex.endswith("\n")
+
+
+def test_a_file_whose_text_differs_in_more_than_line_ends_is_still_refused(portal, export_file, empty_database):
+    sla = portal["governed"].sla
+
+    def annex_edited(data):
+        row = next(item for item in data["objects"] if item["model"] == "sla_registry.servicelevelagreement")
+        row["fields"]["technical_annex"] += "\nExclusions: none."
+
+    rewrite(export_file, annex_edited)
+    empty_database()
+    assert f"Content hash mismatch for sla:{sla.pk}" in refused(export_file)
     assert portal_rows() == {}
 
 
