@@ -13,6 +13,8 @@ agreements, releases or reviews there are:
   2  releases and freeze windows around the moment, and the services they concern
   1  the last three reviews, 1 the open action items (both as visible_reviews allows, its SQL compiled
      once per user)
+  1  the on-call schedules of the teams the steps page, each with who was on call at the moment (a join on
+     the shifts that cover it)
 
 The terms always come from the versions in force at the moment, never from the
 live rows: what the card shows is what the affected teams approved, and the
@@ -22,13 +24,36 @@ moment, their names and how they are reached (pager handle, chat channel, email,
 channels) are those their history holds for that moment, and the card says which
 contact of a paged team changed since, by whom and when. The card for now reads
 today's rows.
+
+Who is reachable, not only where to page: each step names the team, the role or person the matrix gives,
+who the team's on-call schedule has on call at the moment (releases.oncall_schedules reads the feeds the
+teams publish; as of a past moment, who was on call then), and every contact of the team as a link: the
+pager handle as a `tel:` link when it is written as a phone number (the team has no other phone; a handle
+stays text), the chat channel through settings.CHAT_URL_TEMPLATE (text when it is empty), the email as
+`mailto:`. How fresh each schedule is, and why a feed failed, is said under the steps.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from urllib.parse import quote, urlsplit
 
-from django.db.models import BooleanField, Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -36,11 +61,12 @@ from django.utils.safestring import mark_safe
 from approvals.models import DocumentVersion
 from core.markdown import render_markdown
 from releases.choices import ReleaseKind
-from releases.models import Release
+from releases.models import OnCallSchedule, Release
+from releases.oncall_schedules import STALE_AFTER
 from reviews.choices import OPEN_ACTION_STATUSES
 from reviews.models import ActionItem, PostIncidentReview
 from reviews.permissions import visible_reviews_condition
-from sla_registry.choices import AgreementStatus
+from sla_registry.choices import AgreementStatus, Channel
 from sla_registry.models import EscalationMatrix, Service, ServiceLevelAgreement, Severity
 from sla_registry.presentation import present_matrix, present_sla, snapshot_directory
 
@@ -50,6 +76,8 @@ RELEASES_BEFORE = timedelta(hours=72)
 RELEASES_AFTER = timedelta(hours=24)
 RECENT_REVIEWS = 3
 MOST_ACTION_ITEMS = 15
+# The levels the first screen holds; the rest follow the targets and the playbook's first step.
+FIRST_SCREEN_LEVELS = 3
 
 
 @dataclass
@@ -69,12 +97,62 @@ class VersionUsed:
         return self.latest_number != self.number
 
 
+@dataclass(frozen=True)
+class Contact:
+    """One way to reach a team: how ("Page", "Chat"…), the address, and a link to it when there is one."""
+
+    how: str
+    address: str
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class OnCallPerson:
+    """Someone a team's schedule has on call at the card's moment, for this shift."""
+
+    person: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass
+class TeamSchedule:
+    """What the card knows of who is on call in a team at its moment, and how fresh that is.
+
+    `state`: "read" (read within STALE_AFTER, or given as a file), "stale" (the feed's last read is older, and
+    before the moment), "failed" (the last read failed: the people are those last known, if any) or "unread"
+    (the team publishes a feed the portal has not read yet).
+    """
+
+    team: object  # presentation.Link
+    state: str
+    source: str = ""  # where the schedule is read from: the feed's host, or "" for a file
+    people: list = field(default_factory=list)  # OnCallPerson, by start
+    last_synced_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    error: str = ""
+    age: timedelta | None = None  # of the last successful read, now
+
+    @property
+    def known(self):
+        """Whether the schedule was ever read, so that nobody on it means nobody on call."""
+        return self.last_synced_at is not None
+
+    @property
+    def read_just_now(self):
+        return self.age is not None and self.age < timedelta(minutes=1)
+
+
 @dataclass
 class CardStep:
-    """An escalation step, and when it is reached if nobody answers the levels before it."""
+    """An escalation step, when it is reached if nobody answers the levels before it, and how to reach it."""
 
     step: object  # sla_registry.presentation.PresentedStep
     reached_after: timedelta
+    reach: Contact | None = None  # the step's channel, at the team's address for it
+    fallback: Contact | None = None
+    other_contacts: list = field(default_factory=list)  # the team's other contacts (Contact)
+    schedule: TeamSchedule | None = None
 
 
 @dataclass
@@ -118,6 +196,34 @@ class OnCallCard:
     recent_reviews: list = field(default_factory=list)
     action_items: list = field(default_factory=list)
     more_action_items: bool = False
+    schedules: list = field(default_factory=list)  # TeamSchedule of the paged teams, in the order of the steps
+
+    @property
+    def first_steps(self):
+        return self.steps[:FIRST_SCREEN_LEVELS]
+
+    @property
+    def further_steps(self):
+        return self.steps[FIRST_SCREEN_LEVELS:]
+
+    @property
+    def last_level(self):
+        return self.steps[-1].step.level if self.steps else None
+
+    @property
+    def schedules_read(self):
+        """The schedules with nothing to warn about, those read from one source in the same minute together:
+        [(team names, the first of their schedules), …]."""
+        groups = {}
+        for schedule in self.schedules:
+            if schedule.state == "read":
+                minute = schedule.last_synced_at.replace(second=0, microsecond=0)
+                groups.setdefault((schedule.source, minute), []).append(schedule)
+        return [([schedule.team.name for schedule in group], group[0]) for group in groups.values()]
+
+    @property
+    def schedule_trouble(self):
+        return any(schedule.state != "read" for schedule in self.schedules)
 
     @property
     def severity_key(self):
@@ -203,6 +309,7 @@ def build_card(service, *, severity_key=DEFAULT_SEVERITY, at=None, user):
         in_force.append((_version_used(agreement, version, "sla_registry:sla"), version.snapshot))
     card.agreements = _present_agreements(in_force, chosen, directory)
 
+    _add_contacts(card)
     _add_releases(card, service)
     _add_reviews(card, service, user)
     return card
@@ -283,6 +390,162 @@ def _present_agreements(in_force, severity_key, directory):
             )
         )
     return agreements
+
+
+# Who is reachable ----------------------------------------------------------------
+
+CHANNEL_BY_LABEL = {choice.label: choice.value for choice in Channel}
+# A pager handle written as a phone number: an optional +, then digits with the usual separators.
+PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ().\-/]*[0-9]")
+PHONE_DIGITS = range(7, 16)  # E.164 numbers have at most 15 digits
+# A feed's address in an error message: the card names its host only (the rest often holds a private token).
+FEED_ADDRESS = re.compile(r"\b(?:https?|webcal)://([^/\s:?#]+)\S*?(?=:\s|\s|$)")
+UNSAFE_LINK_SCHEMES = {"javascript", "data", "vbscript"}
+# The team's contacts, in the order the card lists those a step's channels leave out.
+CONTACT_FIELDS = ("pager_handle", "chat_channel", "email")
+
+
+def _phone_href(number):
+    """A `tel:` link for a pager handle written as a phone number; "" for a handle (not a number)."""
+    number = number.strip()
+    digits = re.sub(r"\D", "", number)
+    if not PHONE_NUMBER.fullmatch(number) or len(digits) not in PHONE_DIGITS:
+        return ""
+    return f"tel:{'+' if number.startswith('+') else ''}{digits}"
+
+
+def _chat_href(chat_channel):
+    """The chat deep link of a channel through settings.CHAT_URL_TEMPLATE; "" without one."""
+    template = getattr(settings, "CHAT_URL_TEMPLATE", "") or ""
+    name = chat_channel.strip().lstrip("#")
+    if "{channel}" not in template or not name or urlsplit(template).scheme.lower() in UNSAFE_LINK_SCHEMES:
+        return ""
+    return template.replace("{channel}", quote(name, safe=""))
+
+
+def _email_href(email):
+    return f"mailto:{quote(email.strip(), safe='@+')}"
+
+
+LINKS_BY_FIELD = {"pager_handle": _phone_href, "chat_channel": _chat_href, "email": _email_href}
+
+
+def _contact(team, channel):
+    """How `team` (as the card's moment knows it) is reached on `channel`: None without an address for it."""
+    if team is None or channel not in Channel.values:
+        return None
+    contact_field = team.CONTACT_FIELD_FOR_CHANNEL[channel]
+    address = (getattr(team, contact_field) or "").strip()
+    if not address:
+        return None
+    return Contact(Channel(channel).label, address, LINKS_BY_FIELD[contact_field](address))
+
+
+def _other_contacts(team, *channels):
+    """The team's contacts that none of `channels` uses: a pager handle, a chat channel, an email."""
+    if team is None:
+        return []
+    used = {team.CONTACT_FIELD_FOR_CHANNEL[channel] for channel in channels if channel in Channel.values}
+    contacts = []
+    for contact_field in CONTACT_FIELDS:
+        address = (getattr(team, contact_field) or "").strip()
+        if contact_field in used or not address:
+            continue
+        href = LINKS_BY_FIELD[contact_field](address)
+        how = {"pager_handle": "Phone" if href else "Pager", "chat_channel": "Chat", "email": "Email"}[contact_field]
+        contacts.append(Contact(how, address, href))
+    return contacts
+
+
+def _add_contacts(card):
+    """Each step's ways to reach its team, and who the team's schedule has on call at the card's moment."""
+    for item in card.steps:
+        team = item.step.team.obj
+        channel = CHANNEL_BY_LABEL.get(item.step.channel)
+        fallback = CHANNEL_BY_LABEL.get(item.step.fallback_channel)
+        item.reach = _contact(team, channel)
+        item.fallback = _contact(team, fallback)
+        item.other_contacts = _other_contacts(team, channel, fallback)
+    _add_schedules(card)
+
+
+def _add_schedules(card):
+    """Who is on call in each paged team at the moment, from the schedules read of their feeds: one query."""
+    teams = {}
+    for item in card.steps:
+        if item.step.team.obj is not None:
+            teams.setdefault(item.step.team.obj.pk, item.step.team)
+    if not teams:
+        return
+    at = card.at
+    rows = (
+        OnCallSchedule.objects.filter(team_id__in=sorted(teams))
+        .annotate(on_call=FilteredRelation("shifts", condition=Q(shifts__starts_at__lte=at, shifts__ends_at__gt=at)))
+        .values(
+            "team_id",
+            "feed_url",
+            "last_attempt_at",
+            "last_synced_at",
+            "last_error",
+            "on_call__person",
+            "on_call__starts_at",
+            "on_call__ends_at",
+        )
+        .order_by("team_id", "on_call__starts_at", "on_call__person")
+    )
+    read = {}
+    for row in rows:
+        read.setdefault(row["team_id"], (row, []))
+        if row["on_call__person"] is not None:
+            read[row["team_id"]][1].append(
+                OnCallPerson(row["on_call__person"], row["on_call__starts_at"], row["on_call__ends_at"])
+            )
+    now = timezone.now()
+    schedules = {}
+    for team_id, link in teams.items():
+        row, people = read.get(team_id, (None, []))
+        schedule = _team_schedule(link, row, people, at=at, is_now=card.is_now, now=now)
+        if schedule is not None:
+            schedules[team_id] = schedule
+    for item in card.steps:
+        if item.step.team.obj is not None:
+            item.schedule = schedules.get(item.step.team.obj.pk)
+    card.schedules = list(schedules.values())
+
+
+def _team_schedule(link, row, people, *, at, is_now, now):
+    """What the card says of a team's schedule, or None when the team has none to say anything about.
+
+    For now, the team's feed as it is today decides: none published (or no longer), nothing; published but
+    not read yet (or its address changed since the last read), "unread". As of a past moment, whatever the
+    portal recorded then is shown, the team's feed being what it was.
+    """
+    url = link.obj.oncall_schedule_url
+    if row is None or (is_now and row["feed_url"] != url):
+        return TeamSchedule(link, "unread", source=_host(url)) if url else None
+    if row["last_error"]:
+        state = "failed"
+    elif row["last_synced_at"] is None:
+        return TeamSchedule(link, "unread", source=_host(row["feed_url"])) if url else None
+    else:
+        # A feed's last read can fall behind the moment (a schedule given as a file, the demo's, is what it is);
+        # a moment before the last read was read after it.
+        fell_behind = row["feed_url"] and now - row["last_synced_at"] > STALE_AFTER and at > row["last_synced_at"]
+        state = "stale" if fell_behind else "read"
+    return TeamSchedule(
+        link,
+        state,
+        source=_host(row["feed_url"]),
+        people=people,
+        last_synced_at=row["last_synced_at"],
+        last_attempt_at=row["last_attempt_at"],
+        error=FEED_ADDRESS.sub(r"\1", row["last_error"]),
+        age=now - row["last_synced_at"] if row["last_synced_at"] else None,
+    )
+
+
+def _host(url):
+    return (urlsplit(url).hostname or "") if url else ""
 
 
 # Releases ------------------------------------------------------------------------

@@ -55,6 +55,9 @@ GOVERNED_TEAM_FIELDS = {"kind": "Team kind", "is_sla_committee": "The SLA commit
 
 # How escalations reach a team: every matrix that pages it depends on them, so changes are audited.
 TEAM_CONTACT_FIELDS = ("pager_handle", "email", "chat_channel", "primary_channel", "fallback_channel")
+# Audited as well: where the on-call cards read who in the team is on call. (Not a contact the pages list as
+# "changed since": the cards show the people it names, not its address, which often holds a private token.)
+AUDITED_TEAM_FIELDS = (*TEAM_CONTACT_FIELDS, "oncall_schedule_url")
 
 
 def check_team_rules(team, stored=None):
@@ -87,7 +90,7 @@ def save_team(team, *, acting_user, reason):
     a change of its contacts is recorded in the audit log (team.contacts_changed)."""
     stored = None
     if team.pk is not None:
-        stored = Team.objects.filter(pk=team.pk).values(*GOVERNED_TEAM_FIELDS, *TEAM_CONTACT_FIELDS).first()
+        stored = Team.objects.filter(pk=team.pk).values(*GOVERNED_TEAM_FIELDS, *AUDITED_TEAM_FIELDS).first()
     check_team_rules(team, stored)
     if team.group_id is None:
         team.group, _ = Group.objects.get_or_create(name=f"team:{team.slug}")
@@ -99,7 +102,7 @@ def save_team(team, *, acting_user, reason):
         raise
     contacts = {
         name: [stored[name], getattr(team, name)]
-        for name in TEAM_CONTACT_FIELDS
+        for name in AUDITED_TEAM_FIELDS
         if stored is not None and stored[name] != getattr(team, name)
     }
     if contacts:

@@ -45,6 +45,7 @@ class TeamForm(RegistryForm):
             "pager_handle",
             "primary_channel",
             "fallback_channel",
+            "oncall_schedule_url",
         ]
 
     def __init__(self, *args, **kwargs):

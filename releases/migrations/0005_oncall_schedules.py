@@ -5,6 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    """Who is on call in a team, as read from its on-call schedule feed: the schedule's last read and its shifts."""
 
     dependencies = [
         ('releases', '0004_feed_tokens_and_background_imports'),

@@ -5,6 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    """Teams give the address of their on-call schedule's iCalendar feed (the on-call card shows who is on call)."""
 
     dependencies = [
         ('sla_registry', '0007_split_change_request_reasons'),

@@ -1,8 +1,7 @@
 from datetime import time
-
-from django.contrib.auth.models import Group
 from urllib.parse import urlsplit
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models

@@ -21,7 +21,7 @@ from sla_registry import actions
 from sla_registry.choices import Channel, Coverage, TeamKind
 from sla_registry.documents import EscalationMatrixKind
 from sla_registry.models import EscalationStep, Objective, PlaybookStep, ResponseTarget, Responsibility
-from tests.html import accessibility_problems, body_rows, fragment, section, text_of
+from tests.html import accessibility_problems, body_rows, fragment, section, table_row, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -169,16 +169,46 @@ def checkout(make_team, make_service, make_sla, make_matrix, make_release, make_
 def test_escalation_steps_of_sev1_in_order_with_waits_channels_and_fallbacks(reader_client, checkout):
     html = get(reader_client, "checkout")
 
+    # Each level: when it is reached and how long to wait for an answer; who (the team, the role the matrix
+    # names); its channel and fallback at the team's addresses, then the team's other contacts; what to bring.
     assert body_rows(section(html, "escalation")) == [
-        "Level 1 at once Payments: Checkout on-call Page payments-pager 15 min Chat #payments-incidents "
-        "timeline, affected services",
-        "Level 2 after 15 min Platform: Platform lead Phone platform-pager 10 min Email plat@example.com "
-        "timeline, affected services",
-        "Level 3 after 25 min Customer Care Chat #customer-care 30 min — "
+        "Level 1 at once wait 15 min Payments: Checkout on-call Page payments-pager "
+        "Fallback: Chat #payments-incidents Also: Email payments@example.com timeline, affected services",
+        "Level 2 after 15 min wait 10 min Platform: Platform lead Phone platform-pager "
+        "Fallback: Email plat@example.com Also: Chat #platform timeline, affected services",
+        "Level 3 after 25 min wait 30 min Customer Care Chat #customer-care "
+        "Also: Pager customer-care-oncall · Email customer-care@example.com "
         "timeline, affected services, known workarounds",
     ]
     assert f'href="{checkout.owner_team.get_absolute_url()}">Payments</a>' in section(html, "escalation")
     assert html.index('id="escalation"') < html.index('id="targets"') < html.index('id="responsibilities"')
+
+
+def test_contacts_are_links_an_engineer_can_follow(reader_client, checkout, admin_actor, settings):
+    settings.CHAT_URL_TEMPLATE = "https://slack.com/app_redirect?channel={channel}"
+    change_contacts("platform", admin_actor, pager_handle="+44 20 7946 0958")
+
+    escalation = section(get(reader_client, "checkout"), "escalation")
+
+    # The phone channel reaches Platform through its pager handle, written as a number: a tel: link.
+    assert '<a class="oncall-address" href="tel:+442079460958">+44 20 7946 0958</a>' in escalation
+    assert '<a class="oncall-address" href="mailto:plat@example.com">plat@example.com</a>' in escalation
+    assert (
+        '<a class="oncall-address" href="https://slack.com/app_redirect?channel=payments-incidents">'
+        "#payments-incidents</a>"
+    ) in escalation
+    # A pager handle that is not a number stays text: the card makes up no phone number.
+    assert '<span class="oncall-address">payments-pager</span>' in escalation
+    assert 'href="tel:' not in table_row(escalation, "Level 1")
+
+
+def test_without_a_chat_address_the_channel_is_text(reader_client, checkout, settings):
+    settings.CHAT_URL_TEMPLATE = ""
+
+    escalation = section(get(reader_client, "checkout"), "escalation")
+
+    assert '<span class="oncall-address">#payments-incidents</span>' in escalation
+    assert "slack.com" not in escalation
 
 
 def test_targets_responsibilities_and_playbook(reader_client, checkout):
@@ -195,9 +225,38 @@ def test_targets_responsibilities_and_playbook(reader_client, checkout):
         "Communication to customers Customer Care Every 30 minutes",
         "Communication to executives Platform Within the first hour",
     ]
+    first_step = text_of(section(html, "first-step"))
+    assert "Confirm impact (timebox 10 min) Checkpoint: Are orders failing?" in first_step
+    assert "Then 1 more step: the playbook below." in first_step
     playbook = text_of(section(html, "playbook"))
-    assert "Confirm impact (timebox 10 min) Checkpoint: Are orders failing?" in playbook
-    assert playbook.index("Confirm impact") < playbook.index("Roll back the last deploy (timebox 20 min)")
+    assert "Roll back the last deploy (timebox 20 min) Checkpoint: Did errors drop?" in playbook
+    assert "Confirm impact" not in playbook
+
+
+def test_the_first_screen_holds_levels_one_to_three_the_targets_and_the_first_step(reader_client, checkout):
+    html = get(reader_client, "checkout")
+
+    first_screen = ["escalation", "targets", "first-step"]
+    below = ["responsibilities", "playbook", "releases", "action-items", "reviews", "card-source"]
+    places = [html.index(f'id="{anchor}"') for anchor in first_screen + below]
+    assert places == sorted(places)
+    # Nothing the engineer reads first waits behind the versions the card was read from.
+    assert html.index("<dt>Based on</dt>") > html.index('id="reviews"')
+
+
+def test_one_severity_control_of_links_that_keep_the_moment(reader_client, checkout):
+    html = get(reader_client, "checkout", at="2026-10-01T07:30")
+
+    # One control chooses the severity: links, so it works without JavaScript and from the keyboard.
+    assert "<select" not in html
+    severities = fragment(html, '<nav class="oncall-severities" aria-label="Severities">', "</nav>")
+    assert [text_of(link) for link in re.findall(r"<a .*?</a>", severities)] == ["SEV1", "SEV2", "SEV3", "SEV4"]
+    assert re.search(r'<a href="\?at=2026-10-01T07%3A30&amp;severity=SEV2"[^>]*>SEV2</a>', severities)
+    assert severities.count('aria-current="page"') == 1
+    # The moment's form carries the chosen severity along, without a control of its own.
+    form = fragment(html, '<form method="get" class="oncall-controls"', "</form>")
+    assert '<input type="hidden" name="severity" value="SEV1">' in form
+    assert html.count('name="severity"') == 1
 
 
 def test_recent_releases_of_the_service_and_its_dependencies_and_the_freeze_in_force(reader_client, checkout):
@@ -233,11 +292,12 @@ def test_sev2_shows_sev2_steps_and_targets(reader_client, checkout):
     html = get(reader_client, "checkout", severity="SEV2")
 
     assert body_rows(section(html, "escalation")) == [
-        "Level 1 at once Payments: Checkout day team Chat #payments-incidents 1 h — timeline, affected services"
+        "Level 1 at once wait 1 h Payments: Checkout day team Chat #payments-incidents "
+        "Also: Pager payments-pager · Email payments@example.com timeline, affected services"
     ]
     assert body_rows(section(html, "targets")) == ["any 30 min 4 h 1 d — Business hours"]
-    assert '<option value="SEV2" selected>' in html
-    assert 'href="?severity=SEV2" aria-current="page">SEV2</a>' in html
+    assert '<input type="hidden" name="severity" value="SEV2">' in html
+    assert re.search(r'href="\?severity=SEV2" aria-current="page"[^>]*>SEV2</a>', html)
 
 
 def test_a_severity_without_steps_says_so(reader_client, checkout):
@@ -427,10 +487,10 @@ def test_the_card_as_of_before_a_contact_change_reaches_teams_as_they_were_and_s
 
     escalation = section(html, "escalation")
     assert body_rows(escalation)[:2] == [
-        "Level 1 at once Payments: Checkout on-call Page payments-pager 15 min Chat #payments-incidents "
-        "timeline, affected services",
-        "Level 2 after 15 min Platform: Platform lead Phone platform-pager 10 min Email plat@example.com "
-        "timeline, affected services",
+        "Level 1 at once wait 15 min Payments: Checkout on-call Page payments-pager "
+        "Fallback: Chat #payments-incidents Also: Email payments@example.com timeline, affected services",
+        "Level 2 after 15 min wait 10 min Platform: Platform lead Phone platform-pager "
+        "Fallback: Email plat@example.com Also: Chat #platform timeline, affected services",
     ]
     assert "payments-rota-2" not in body_rows(escalation)[0]
     notice = text_of(fragment(escalation, '<div class="notice', "</div>"))
@@ -444,7 +504,7 @@ def test_the_card_as_of_before_a_contact_change_reaches_teams_as_they_were_and_s
 def test_the_card_now_reaches_teams_by_their_new_contacts_and_has_nothing_to_warn_about(reader_client, new_contacts):
     for html in (get(reader_client, "checkout"), get(reader_client, "checkout", at="2026-10-01T09:30")):
         rows = body_rows(section(html, "escalation"))
-        assert "Page payments-rota-2 15 min" in rows[0]
+        assert "Page payments-rota-2 Fallback" in rows[0]
         assert "Email platform-oncall@example.com" in rows[1]
         assert "Contacts changed since" not in html
 
@@ -456,9 +516,9 @@ def test_the_card_as_of_a_renamed_team_shows_the_name_it_had_then(reader_client,
     before = section(get(reader_client, "checkout", at="2026-10-01T08:30"), "escalation")
     now = section(get(reader_client, "checkout"), "escalation")
 
-    assert body_rows(before)[0].startswith("Level 1 at once Payments: Checkout on-call")
+    assert body_rows(before)[0].startswith("Level 1 at once wait 15 min Payments: Checkout on-call")
     assert f'href="{new_contacts.owner_team.get_absolute_url()}">Payments</a>' in before
-    assert body_rows(now)[0].startswith("Level 1 at once Payments Core: Checkout on-call")
+    assert body_rows(now)[0].startswith("Level 1 at once wait 15 min Payments Core: Checkout on-call")
 
 
 def test_the_card_as_of_before_a_team_was_recorded_shows_its_first_contacts_and_says_so(reader_client, new_contacts):
@@ -594,10 +654,13 @@ def test_the_query_count_does_not_grow_with_the_data(
 
     html = card_queries(QUERIES)
 
-    assert len(body_rows(section(html, "escalation"))) == 8
+    # Levels 1 to 3 first; the five others after the targets and the playbook's first step.
+    assert len(body_rows(section(html, "escalation"))) == 3
+    assert len(body_rows(section(html, "further-levels"))) == 5
     assert len(re.findall(r"<h3><a href=\"/slas/", section(html, "targets"))) == 7
     assert len(body_rows(section(html, "releases"))) == 2 + 20
 
 
 # Session, user and the navigation's approval count; then the service and the card (see insights.oncall).
-QUERIES = 15
+# 16 since the card says who is on call: one query reads the paged teams' schedules with the shifts at the moment.
+QUERIES = 16

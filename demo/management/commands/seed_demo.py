@@ -11,7 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from demo.incident_seeding import IncidentSeeder
 from demo.measurements import seed_demo_measurements
+from demo.oncall_seeding import OnCallSeeder
 from demo.registry_data import DEMO_PASSWORD, SYNTHETIC_UNITS_PER_SIZE
 from demo.registry_seeding import DemoSeeder, demo_logins, login_table
 from demo.release_seeding import ReleaseSeeder
@@ -61,14 +63,17 @@ class Command(BaseCommand):
         registry = DemoSeeder(size=size)
         reviews = ReviewSeeder(now=registry.now)
         releases = ReleaseSeeder(now=registry.now)
+        schedules = OnCallSeeder(now=registry.now)
+        live_incidents = IncidentSeeder(now=registry.now)
         with transaction.atomic():
-            steps = [*registry.steps(), *reviews.steps(), *releases.steps()]
+            steps = [*registry.steps(), *reviews.steps(), *releases.steps(), *schedules.steps()]
             steps.append(("objective measurements", lambda: seed_demo_measurements(now=registry.now)))
             steps += ReviewCycleSeeder(now=registry.now).steps()
+            steps += live_incidents.steps()
             for _label, step in self._with_progress(steps, verbosity):
                 step()
 
-        for seeder in (registry, reviews, releases):
+        for seeder in (registry, reviews, releases, schedules, live_incidents):
             self.stdout.write(self.style.SUCCESS(seeder.summary()) if seeder.changed else seeder.summary())
         self._print_logins()
 
