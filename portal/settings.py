@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "sla_registry",
     "reviews",
     "releases",
+    "incidents",
     "operations",
     "insights",
     "demo",
@@ -320,6 +321,10 @@ SPECTACULAR_SETTINGS = {
         "ReleaseKind": "releases.choices.ReleaseKind",
         "LowMediumHigh": "releases.choices.ReleaseRisk",  # a release's risk and an action item's priority
         "ReleaseStatus": "releases.choices.ReleaseStatus",
+        "IncidentStatus": "incidents.choices.IncidentStatus",
+        "IncidentSource": "incidents.choices.IncidentSource",
+        "IncidentEventKind": "incidents.choices.EventKind",
+        "ClockKind": "incidents.choices.ClockKind",
     },
 }
 # Webhooks: receivers on loopback or private addresses only in development (the

@@ -5,6 +5,8 @@ from api import views as api_views
 from api.routing import api_urlpatterns
 from approvals.api.urls import router as approvals_router
 from core.accounts import ResetAndSignInView
+from incidents.api.urls import extra_urlpatterns as incident_events
+from incidents.api.urls import router as incidents_router
 from insights import executive_views, oncall_views, views
 from insights.profile import profile
 from insights.scorecards import team_scorecard
@@ -17,8 +19,8 @@ from sla_registry.api.urls import extra_urlpatterns as registry_files
 from sla_registry.api.urls import router as registry_router
 
 api_patterns = api_urlpatterns(
-    (registry_router, approvals_router, reviews_router, releases_router),
-    extra_v1_patterns=(registry_files, [path("search/", search_api, name="search")]),
+    (registry_router, approvals_router, reviews_router, releases_router, incidents_router),
+    extra_v1_patterns=(registry_files, incident_events, [path("search/", search_api, name="search")]),
 )
 
 urlpatterns = [
@@ -38,6 +40,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("approvals.urls")),
     path("", include("reviews.urls")),
+    path("", include("incidents.urls")),
     # The service timeline reads releases and reviews together (insights) but keeps its name in releases.
     path(
         "",

@@ -22,6 +22,13 @@ class Service(models.Model):
         blank=True,
         help_text="Services this one needs in order to work.",
     )
+    pagerduty_service_id = models.CharField(
+        "PagerDuty service id",
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="Incidents PagerDuty sends for this id open against this service (incidents).",
+    )
 
     history = HistoricalRecords(m2m_fields=[dependencies], bases=[ChangeRequestStamp])
 

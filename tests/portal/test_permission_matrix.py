@@ -15,9 +15,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from approvals import actions as approval_actions
 from approvals.choices import ChangeKind, ChangeState
+from incidents import actions as incident_actions
 from notifications.actions import create_subscription
 from reviews.choices import ActionStatus
 from reviews.models import ActionItem
@@ -72,6 +74,7 @@ API_NOT_FOUND = (401, 404, 404, 404, 404, 404, 404, 404)  # a version the draft 
 EXPECTED = {
     "home": READ,
     "healthz": OPEN,
+    "favicon": (301,) * 8,  # to the static icon
     "login": OPEN,
     "logout": POST_ONLY,
     "password_change": READ,
@@ -82,6 +85,7 @@ EXPECTED = {
     "password_reset_complete": OPEN,
     "admin:index": STAFF_ONLY,
     "search:results": READ,
+    "search:suggest": READ,
     "audit:event_list": OVERSIGHT,
     "approvals:change_request_list": READ,
     "approvals:my_requests": READ,
@@ -100,6 +104,12 @@ EXPECTED = {
     "reviews:review_publish": POST_ONLY,
     "reviews:review_reopen": POST_ONLY,
     "reviews:action_item_list": READ,
+    "incidents:incident_list": READ,
+    "incidents:incident_declare": TEAM_MEMBERS,  # any member of a team declares
+    "incidents:unrouted_list": (302, 403, 403, 403, 200, 403, 403, 200),  # the committee's inbox
+    "incidents:unrouted_route": POST_ONLY,
+    "incidents:incident_detail": HIDDEN,  # the restricted incident: Payments, committee, leadership
+    "incidents:incident_act": POST_ONLY,
     "reviews:action_item_done": POST_ONLY,
     "releases:release_list": READ,
     "releases:release_create": TEAM_MEMBERS,
@@ -222,6 +232,13 @@ EXPECTED = {
     "api:review-diff": API_HIDDEN_NEEDS_PARAMETERS,
     "api:action-item-list": API_READ,
     "api:action-item-detail": API_HIDDEN,
+    "api:incident-list": API_READ,
+    "api:incident-detail": API_HIDDEN,  # the restricted incident: Payments, committee, leadership
+    "api:incident-acknowledge": API_POST_ONLY,
+    "api:incident-restore": API_POST_ONLY,
+    "api:incident-resolve": API_POST_ONLY,
+    "api:incident-reopen": API_POST_ONLY,
+    "api:integration-events": (405,) * 8,  # senders POST with the integration's secret, nobody GETs
     "api:calendar-list": API_READ,
     "api:calendar-detail": API_READ,
     "api:release-list": API_READ,
@@ -322,6 +339,15 @@ URL_KWARGS = {
     "api:review-diff": lambda d: {"reference": d.review.reference},
     "api:action-item-detail": lambda d: {"pk": d.action_item.pk},
     "api:calendar-detail": lambda d: {"slug": d.calendar.slug},
+    "api:incident-detail": lambda d: {"reference": d.incident.reference},
+    "api:incident-acknowledge": lambda d: {"reference": d.incident.reference},
+    "api:incident-restore": lambda d: {"reference": d.incident.reference},
+    "api:incident-resolve": lambda d: {"reference": d.incident.reference},
+    "api:incident-reopen": lambda d: {"reference": d.incident.reference},
+    "api:integration-events": lambda d: {"key": d.integration.key},
+    "incidents:incident_detail": lambda d: {"reference": d.incident.reference},
+    "incidents:incident_act": lambda d: {"reference": d.incident.reference, "action": "acknowledge"},
+    "incidents:unrouted_route": lambda d: {"pk": 1},
     "api:release-detail": lambda d: {"pk": d.release.pk},
 }
 
@@ -366,6 +392,8 @@ class Dataset:
     calendar: object
     release: object
     webhook: object  # a Payments webhook, managed by Payments' approvers
+    incident: object  # a restricted (security) incident on the Payments API, declared by the Payments engineer
+    integration: object  # a generic incident integration of Payments
     author: object  # the Payments engineer who wrote the change requests and the review
     users: dict  # role -> user (None for anonymous)
 
@@ -433,6 +461,17 @@ def dataset(
             governed.provider,
             url="https://hooks.example.com/payments",
             acting_user=governed.approvers[governed.provider],
+        ),
+        incident=incident_actions.open_incident(
+            title="Card data exposed",
+            services=[service],
+            severity=governed.sla.response_targets.first().severity,
+            started_at=timezone.now() - timedelta(minutes=5),
+            is_restricted=True,
+            acting_user=governed.author,
+        ),
+        integration=incident_actions.create_integration(
+            kind="generic", name="Payments monitoring", team=governed.provider, acting_user=admin_actor
         ),
         author=governed.author,
         users=users,
@@ -574,7 +613,8 @@ def test_a_post_without_a_csrf_token_is_refused(dataset):
 # Writes: the same routes POSTed by every role --------------------------------------------------------
 
 # Routes a POST may reach without signing in: signing in itself, and what answers GET only.
-OPEN_TO_ANONYMOUS_POSTS = {"login", "healthz", "password_reset", "password_reset_confirm"}
+# (The favicon redirects any method to the static icon: it writes nothing.)
+OPEN_TO_ANONYMOUS_POSTS = {"login", "healthz", "favicon", "password_reset", "password_reset_confirm"}
 REFUSED = {302, 401, 403, 404, 405}
 
 

@@ -1,0 +1,13 @@
+from incidents.models.incidents import OPEN_STATUSES, Alert, Clock, Incident, IncidentEvent, IncidentPinnedVersion
+from incidents.models.integrations import Integration, UnroutedEvent
+
+__all__ = [
+    "OPEN_STATUSES",
+    "Alert",
+    "Clock",
+    "Incident",
+    "IncidentEvent",
+    "IncidentPinnedVersion",
+    "Integration",
+    "UnroutedEvent",
+]
