@@ -5,6 +5,7 @@ Times come from the sender (`occurred_at`): an event that arrives late fills in 
 the current one, so out-of-order delivery ends in the same incident as in-order delivery.
 """
 
+import logging
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,8 @@ from incidents.clocks import plan_clocks, settle_all
 from incidents.models import Incident, IncidentEvent, IncidentPinnedVersion, Integration, UnroutedEvent
 from incidents.permissions import may_act_on, may_declare, may_route
 from sla_registry.choices import AgreementStatus
+
+logger = logging.getLogger(__name__)
 
 # How long after resolving a re-fire reopens the incident instead of opening a new one.
 REOPEN_WINDOW = timedelta(minutes=30)
@@ -59,6 +62,17 @@ def pin_agreements(incident):
 def _replan(incident):
     rows = pin_agreements(incident)
     plan_clocks(incident, rows)
+    transaction.on_commit(request_escalation)
+
+
+def request_escalation():
+    """Ask the worker for a run at the first threshold of the new clocks (after commit)."""
+    from incidents.tasks import schedule_next_escalation
+
+    try:
+        schedule_next_escalation()
+    except Exception:  # the periodic run finds the clocks anyway
+        logger.exception("Could not queue the escalation run")
 
 
 def add_event(incident, kind, *, occurred_at, source, summary="", raw_payload=None, fingerprint="", actor=None):

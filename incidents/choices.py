@@ -21,6 +21,7 @@ class IncidentSource(models.TextChoices):
     OPSGENIE = "opsgenie", "Opsgenie"
     ALERTMANAGER = "alertmanager", "Alertmanager"
     GENERIC = "generic", "Generic JSON"
+    PORTAL = "portal", "The portal"
 
 
 class EventKind(models.TextChoices):
@@ -33,6 +34,7 @@ class EventKind(models.TextChoices):
     ALERT_RESOLVED = "alert_resolved", "One alert resolved"
     CHANGED = "changed", "Severity or services changed"
     ROUTED = "routed", "Routed from the unrouted inbox"
+    NOTICE = "notice", "Notice sent or attempted"
     NOTE = "note", "Note"
 
 
@@ -52,3 +54,15 @@ class ClockState(models.TextChoices):
 class AlertStatus(models.TextChoices):
     FIRING = "firing", "Firing"
     RESOLVED = "resolved", "Resolved"
+
+
+class NoticeThreshold(models.TextChoices):
+    HALF = "50", "50 % of the target"
+    EIGHTY = "80", "80 % of the target"
+    BREACH = "breach", "Breach"
+
+
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import InvalidTransition, NotAllowed
 from incidents import actions, forms
-from incidents.models import OPEN_STATUSES, Clock, Incident, IncidentEvent, UnroutedEvent
+from incidents.models import OPEN_STATUSES, Clock, Incident, IncidentEvent, Notice, UnroutedEvent
 from incidents.permissions import access_incident, may_act_on, may_declare, may_route, visible_incidents
 from sla_registry.models import Service
 
@@ -69,6 +69,7 @@ def incident_detail(request, reference):
             Prefetch("services", Service.objects.select_related("owner_team").order_by("name")),
             Prefetch("clocks", Clock.objects.select_related("service", "version")),
             Prefetch("events", IncidentEvent.objects.select_related("actor")),
+            Prefetch("notices", Notice.objects.select_related("team", "clock")),
         )
         .get(pk=incident.pk)
     )
@@ -83,7 +84,14 @@ def incident_detail(request, reference):
     return render(
         request,
         "incidents/incident_detail.html",
-        {"incident": incident, "clocks": clocks, "events": incident.events.all(), "buttons": buttons, "now": now},
+        {
+            "incident": incident,
+            "clocks": clocks,
+            "events": incident.events.all(),
+            "notices": incident.notices.all(),
+            "buttons": buttons,
+            "now": now,
+        },
     )
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Notification(models.Model):
@@ -61,6 +61,7 @@ WEBHOOK_EVENTS = [
     ("review.published", "A post-incident review is published"),
     ("review.due", "A document is due for its periodic review"),
     ("action_item.overdue", "An action item is overdue"),
+    ("incident.notice", "An incident's SLA clock reaches 50 %, 80 % or its breach"),
 ]
 WEBHOOK_TEST_EVENT = "webhook.test"
 

@@ -327,3 +327,49 @@ def _notify_fallback(subscription, error):
         users=users,
         webhooks=False,
     )
+
+
+def send_to_team_receivers(event, team, *, subject, body, link, data, restricted=False):
+    """Queue one delivery of `event` per active subscription of `team` that wants it, and send each at once.
+
+    For messages that must reach someone now and have a fallback of their own (an incident's notices):
+    [(url, delivered, error)], empty when the team has no receiver for it. An undelivered one stays in the
+    outbox and is retried like any other delivery. Call outside a transaction: it waits for the receivers.
+    """
+    now = timezone.now()
+    payload_base = _as_json_payload(
+        data, subject=subject, body=body, link=link, team=team, event=event, now=now, restricted=restricted
+    )
+    outcomes = []
+    for subscription in WebhookSubscription.objects.filter(team=team, active=True).order_by("pk"):
+        if not subscription.wants(event):
+            continue
+        delivery = WebhookDelivery.objects.create(
+            subscription=subscription, event=event, payload=payload_base, next_attempt_at=now
+        )
+        claimed = _claim(delivery.pk)
+        if claimed is None:
+            outcomes.append((subscription.url, False, "Being sent by another worker"))
+            continue
+        delivered = _send(claimed)
+        error = "" if delivered else WebhookDelivery.objects.values_list("last_error", flat=True).get(pk=delivery.pk)
+        outcomes.append((subscription.url, delivered, error))
+    return outcomes
+
+
+def _as_json_payload(data, *, subject, body, link, team, event, now, restricted):
+    return json.loads(
+        json.dumps(
+            {
+                **data,
+                "event": event,
+                "occurred_at": now.isoformat(),
+                "subject": subject,
+                "body": body,
+                "link": link,
+                "teams": [team.slug],
+                "restricted": restricted,
+            },
+            default=str,
+        )
+    )

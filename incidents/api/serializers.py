@@ -4,7 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from incidents.models import Clock, Incident, IncidentEvent
+from incidents.models import Clock, Incident, IncidentEvent, Notice
 from sla_registry.models import IncidentCategory, Service, Severity
 
 INCIDENT_EXAMPLE = {
@@ -75,6 +75,22 @@ class IncidentEventSerializer(serializers.ModelSerializer):
         fields = ["kind", "source", "summary", "occurred_at", "received_at", "actor"]
 
 
+class NoticeSerializer(serializers.ModelSerializer):
+    """A notice: a team told that a clock reached 50 %, 80 % of its target or breached it."""
+
+    clock = serializers.CharField(source="clock.kind", read_only=True, allow_null=True, default=None)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    late_by_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notice
+        fields = ["clock", "threshold", "level", "team", "channel", "fallback_channel", "status", "fallback_used",
+                  "due_at", "sent_at", "late_by_seconds"]  # fmt: skip
+
+    def get_late_by_seconds(self, notice) -> int | None:
+        return int(notice.late_by.total_seconds()) if notice.late_by else None
+
+
 DETAIL_EXAMPLE = {
     **INCIDENT_EXAMPLE,
     "clocks": [
@@ -100,6 +116,21 @@ DETAIL_EXAMPLE = {
             "state": "running",
             "met_at": None,
         },
+    ],
+    "notices": [
+        {
+            "clock": "acknowledge",
+            "threshold": "50",
+            "level": 1,
+            "team": "payments",
+            "channel": "page",
+            "fallback_channel": "email",
+            "status": "sent",
+            "fallback_used": False,
+            "due_at": "2026-07-12T19:11:30Z",
+            "sent_at": "2026-07-12T19:11:31Z",
+            "late_by_seconds": None,
+        }
     ],
     "events": [
         {
@@ -128,9 +159,10 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     clocks = ClockSerializer(many=True, read_only=True)
     events = IncidentEventSerializer(many=True, read_only=True)
+    notices = NoticeSerializer(many=True, read_only=True)
 
     class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "clocks", "events"]
+        fields = [*IncidentSerializer.Meta.fields, "clocks", "events", "notices"]
         read_only_fields = fields
 
 

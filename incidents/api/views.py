@@ -32,7 +32,7 @@ from incidents.api.serializers import (
 )
 from incidents.choices import IncidentStatus
 from incidents.ingestion import MAX_BODY_BYTES, BadPayload, receive, signature_ok
-from incidents.models import Clock, Incident, IncidentEvent, Integration
+from incidents.models import Clock, Incident, IncidentEvent, Integration, Notice
 from incidents.permissions import access_incident, visible_incidents
 from sla_registry.models import Service
 
@@ -73,6 +73,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 Prefetch("services", Service.objects.only("pk", "slug")),
                 Prefetch("clocks", Clock.objects.select_related("service", "version")),
                 Prefetch("events", IncidentEvent.objects.select_related("actor")),
+                Prefetch("notices", Notice.objects.select_related("team", "clock")),
             )
             .get(pk=incident.pk)
         )

@@ -1,5 +1,6 @@
 from incidents.models.incidents import OPEN_STATUSES, Alert, Clock, Incident, IncidentEvent, IncidentPinnedVersion
 from incidents.models.integrations import Integration, UnroutedEvent
+from incidents.models.notices import Notice
 
 __all__ = [
     "OPEN_STATUSES",
@@ -9,5 +10,6 @@ __all__ = [
     "IncidentEvent",
     "IncidentPinnedVersion",
     "Integration",
+    "Notice",
     "UnroutedEvent",
 ]

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, the navigation's approvals count and role, then the page's own reads (pinned below).
 LIST_QUERIES = 11
-DETAIL_QUERIES = 9
+# One more than before notices: the incident's notices (with their teams and clocks) in one prefetch.
+DETAIL_QUERIES = 10
 
 
 def client_for(user):

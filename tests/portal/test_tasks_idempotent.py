@@ -42,6 +42,9 @@ pytestmark = pytest.mark.django_db
 RUN_TWICE = {}  # task path -> the test below that runs it twice
 # Tasks whose own app's tests run them twice: task path -> that test.
 RUN_TWICE_ELSEWHERE = {
+    "incidents.tasks.escalate_due_notices": (
+        "tests/incidents/test_notices.py::test_running_twice_creates_and_sends_each_notice_once"
+    ),
     "releases.tasks.import_upload_task": (
         "tests/releases/test_background_imports.py::test_running_a_finished_import_again_does_nothing"
     ),
