@@ -20,18 +20,43 @@ class SearchHitSerializer(serializers.Serializer):
     snippet_html = serializers.CharField(help_text="Escaped text with the matched words in <mark>.")
 
 
+class PinnedServiceSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.CharField()
+    oncall_url = serializers.CharField(help_text="The service's on-call card.")
+
+
 class SearchResultsSerializer(serializers.Serializer):
     query = serializers.CharField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
     total = serializers.IntegerField()
     more = serializers.BooleanField(help_text="More matched than were ranked; narrow the query.")
+    match = serializers.ChoiceField(
+        choices=["all", "corrected", "partial", ""],
+        help_text='How the results match: "all" words as typed, "corrected" (mistyped words taken for the nearest '
+        'title words, see corrections), "partial" (no document holds every word: these hold matched_words of '
+        'query_words), "" (nothing matched).',
+    )
+    corrections = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Typed word -> the words it was taken for.",
+    )
+    matched_words = serializers.IntegerField()
+    query_words = serializers.IntegerField()
+    services = PinnedServiceSerializer(many=True, help_text="The services whose name matches, pinned above.")
     results = SearchHitSerializer(many=True)
 
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("q", str, required=True, description='Words, "quoted phrases", -exclusions, OR.'),
+        OpenApiParameter(
+            "q",
+            str,
+            required=True,
+            description='Words (stemmed: "logins" finds "login"), "quoted phrases", -exclusions, OR. A mistyped word '
+            "is corrected, and when no document holds every word those holding most of them are returned.",
+        ),
         OpenApiParameter("kind", str, many=True, enum=DocumentKind.values),
         OpenApiParameter("service", str, description="A service slug."),
         OpenApiParameter("team", str, description="A team slug."),
@@ -47,6 +72,11 @@ class SearchResultsSerializer(serializers.Serializer):
                 "pages": 1,
                 "total": 1,
                 "more": False,
+                "match": "all",
+                "corrections": {},
+                "matched_words": 0,
+                "query_words": 0,
+                "services": [],
                 "results": [
                     {
                         "kind": "sla",
@@ -83,6 +113,13 @@ def search_api(request):
         "pages": found.pages,
         "total": found.total,
         "more": found.more,
+        "match": found.match,
+        "corrections": found.corrections,
+        "matched_words": found.matched_words,
+        "query_words": found.query_words,
+        "services": [
+            {"title": service.title, "url": service.url, "oncall_url": service.oncall_url} for service in found.services
+        ],
         "results": [
             {
                 "kind": hit.document.kind,

@@ -44,14 +44,22 @@ def build_document(adapter, obj):
 
 
 def record_words(documents, *, using=DEFAULT_DB_ALIAS):
-    """Add the words of `documents` to SearchTerm, which turns a typed prefix into whole words."""
-    words = set()
+    """Add the words of `documents` to SearchTerm, which turns a typed prefix into whole words, and mark
+    the words of their titles (what a mistyped word may be corrected to)."""
+    title_words, words = set(), set()
     for document in documents:
-        words.update(tokens_of(document.title))
+        title_words.update(tokens_of(document.title))
         words.update(tokens_of(document.body))
-    SearchTerm.objects.using(using).bulk_create(
-        [SearchTerm(term=word) for word in sorted(words)], ignore_conflicts=True, batch_size=500
+    terms = SearchTerm.objects.using(using)
+    terms.bulk_create(
+        [SearchTerm(term=word, in_title=word in title_words) for word in sorted(words | title_words)],
+        ignore_conflicts=True,
+        batch_size=500,
     )
+    # Words that were in the table already, from bodies only, become title words now (rarely any).
+    ordered = sorted(title_words)
+    for start in range(0, len(ordered), 500):
+        terms.filter(term__in=ordered[start : start + 500], in_title=False).update(in_title=True)
 
 
 def reindex(keys, *, using=DEFAULT_DB_ALIAS):

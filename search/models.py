@@ -1,9 +1,10 @@
 """The search index: one SearchDocument per searchable object, whatever its app.
 
-The full-text structures live beside this table and are created by migration
-0002 for the database in use: an external-content FTS5 table kept by triggers
-(SQLite), or stored tsvector columns with GIN indexes (PostgreSQL). The model
-itself stays plain so the ORM, bulk inserts and the admin work on both.
+The full-text structures live beside this table and are created by the migrations
+for the database in use (search.schema describes the latest): external-content FTS5
+tables under the porter stemmer kept by triggers (SQLite), or stored tsvector
+columns in PostgreSQL's english configuration with GIN indexes (PostgreSQL). The
+model itself stays plain so the ORM, bulk inserts and the admin work on both.
 """
 
 from django.db import models
@@ -94,6 +95,9 @@ class SearchTerm(models.Model):
     """
 
     term = models.CharField(max_length=64, primary_key=True)
+    # A word of some title: the words a mistyped word is corrected to ("paymnts" → "payments"), by trigram
+    # similarity (pg_trgm's GiST index on PostgreSQL, an FTS5 trigram table on SQLite: migration 0005).
+    in_title = models.BooleanField(default=False)
 
     def __str__(self):
         return self.term

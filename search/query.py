@@ -1,16 +1,28 @@
 """The search query language, parsed by us into a small AST that each backend renders.
 
-    words            every word must match (AND)
+    words            every word must match (AND); "logins" and "login" are the same word
     "quoted phrase"  the words in this order
     -word, -"phrase" must not match
     a OR b           either (OR binds two neighbouring terms; "a OR b c" is (a OR b) AND c)
     last word        matches as a prefix while typing ("escal" finds "escalation")
+    shorthand        "k8s", "gw", "db"… also match the word they stand for (ABBREVIATIONS)
 
 Words are cut into tokens of letters and digits, the way both indexes cut text
-(FTS5 unicode61, and PostgreSQL over the same text with punctuation turned into
-spaces), so `api-gateway` is the phrase "api gateway" and no character the
-user types ever reaches an FTS query parser: the backends only ever see tokens
-made of letters and digits, quoted by us.
+(FTS5 unicode61 under the porter stemmer, and PostgreSQL's english configuration
+over the same text with punctuation turned into spaces), so `api-gateway` is the
+phrase "api gateway" and no character the user types ever reaches an FTS query
+parser: the backends only ever see tokens made of letters and digits, quoted by us.
+Both indexes stem ("failed" and "failing" are "fail"); numbers and error codes
+("503", "ECONNREFUSED", "sev1") are kept whole.
+
+English stop words ("the", "is", "after", "down") are dropped from what people
+type, as PostgreSQL drops them from its index, so "why is checkout down" asks for
+"checkout" on both databases; a query of stop words only keeps them.
+
+A query whose words do not all match is widened by the search (see
+backends.find): words no document holds are corrected to near title words, then
+documents holding most of the words are shown. `Query.combos` is that last form:
+any of these sets of groups must all match.
 """
 
 import re
@@ -21,6 +33,37 @@ MAX_TERMS = 8  # positive terms and exclusions together; the rest is ignored
 MAX_TOKENS_PER_PHRASE = 8
 MAX_TOKEN_LENGTH = 64
 MIN_PREFIX_LENGTH = 2  # a one-letter prefix would match most of the vocabulary
+
+# Engineers' shorthand: a word typed alone ("k8s", "payments gw") also matches what it stands for.
+ABBREVIATIONS = {
+    "k8s": "kubernetes",
+    "pg": "postgresql",
+    "postgres": "postgresql",
+    "gw": "gateway",
+    "db": "database",
+    "svc": "service",
+    "prod": "production",
+    "infra": "infrastructure",
+    "auth": "authentication",
+    "cert": "certificate",
+    "certs": "certificates",
+    "config": "configuration",
+    "repo": "repository",
+    "perf": "performance",
+    "notif": "notification",
+    "notifs": "notifications",
+}
+
+# PostgreSQL's english stop words (tsearch_data/english.stop): its index leaves them out, so queries do too.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers
+    herself it its itself they them their theirs themselves what which who whom this that these those am is
+    are was were be been being have has had having do does did doing a an the and but if or because as
+    until while of at by for with about against between into through during before after above below to
+    from up down in out on off over under again further then once here there when where why how all any
+    both each few more most other some such no nor not only own same so than too very s t can will just don
+    should now""".split()  # noqa: SIM905 (the list as PostgreSQL ships it)
+)
 
 TOKEN = re.compile(r"[^\W_]+")
 # A quoted phrase (the closing quote may be missing), or a run of non-space characters.
@@ -47,9 +90,34 @@ class Query:
     groups: tuple = ()
     excluded: tuple = ()
     text: str = field(default="", compare=False)
+    # When set: any of these sets of group indexes must all match, instead of every group (see module docstring).
+    combos: tuple = ()
 
     def __bool__(self):
         return bool(self.groups)
+
+    def positive(self):
+        """The query without its exclusions."""
+        return Query(groups=self.groups, text=self.text, combos=self.combos)
+
+    def with_alternatives(self, alternatives):
+        """The query with more words allowed in each group: {Term: [Term, …]} adds each term's alternatives."""
+        groups = tuple(
+            tuple(dict.fromkeys([*group, *(extra for term in group for extra in alternatives.get(term, ()))]))
+            for group in self.groups
+        )
+        return Query(groups=groups, excluded=self.excluded, text=self.text, combos=self.combos)
+
+    def with_combos(self, size):
+        """The query matched by any `size` of its groups (a document then holds at least that many of them)."""
+        from itertools import combinations
+
+        return Query(
+            groups=self.groups,
+            excluded=self.excluded,
+            text=self.text,
+            combos=tuple(combinations(range(len(self.groups)), size)),
+        )
 
     @property
     def terms(self):
@@ -80,6 +148,7 @@ def parse(text):
         if tokens:
             items.append(("term", tuple(tokens[:MAX_TOKENS_PER_PHRASE]), negated, False))
 
+    items = _without_stop_words(items)
     terms = [item for item in items if item[0] == "term"][:MAX_TERMS]
     kept = {id(item) for item in terms}
     items = [item for item in items if item[0] == "or" or id(item) in kept]
@@ -98,16 +167,18 @@ def parse(text):
         if item[0] == "or":
             joining = bool(groups)
             continue
-        _, tokens, negated, _quoted = item
+        _, tokens, negated, quoted = item
         term = Term(tokens=tokens, prefix=item is last_typed)
+        shorthand = ABBREVIATIONS.get(tokens[0]) if len(tokens) == 1 and not quoted else None
+        alternatives = [term, Term(tuple(shorthand.split()))] if shorthand else [term]
         if negated:
             excluded.append(term)
             joining = False
         elif joining:
-            groups[-1].append(term)
+            groups[-1].extend(alternatives)
             joining = False
         else:
-            groups.append([term])
+            groups.append(alternatives)
     return Query(
         groups=tuple(dict.fromkeys(tuple(dict.fromkeys(group)) for group in groups)),
         excluded=tuple(dict.fromkeys(excluded)),
@@ -115,7 +186,32 @@ def parse(text):
     )
 
 
+def _is_stop_word(item):
+    return item[0] == "term" and not item[2] and not item[3] and len(item[1]) == 1 and item[1][0] in STOP_WORDS
+
+
+def _without_stop_words(items):
+    """Drop the unquoted stop words, unless nothing else would be left to search for."""
+    if not any(item[0] == "term" and not item[2] and not _is_stop_word(item) for item in items):
+        return items
+    return [item for item in items if not _is_stop_word(item)]
+
+
 # Rendering ------------------------------------------------------------------
+
+
+def _combine(query, groups, joiner_and, joiner_or):
+    """The groups' renderings joined as the query asks: all of them, or (combos) all of any one combination."""
+    if not query.combos:
+        if not groups or None in groups:
+            return None
+        return joiner_and.join(groups)
+    alternatives = [
+        "(" + joiner_and.join(groups[index] for index in combo) + ")"
+        for combo in query.combos
+        if all(groups[index] is not None for index in combo)
+    ]
+    return "(" + joiner_or.join(alternatives) + ")" if alternatives else None
 
 
 def expand(term, expansions):
@@ -153,10 +249,10 @@ def to_fts5(query, *, column=None, expansions=None, loose_phrases=False):
         alternatives = [alternative for alternative in alternatives if alternative]
         return "(" + " OR ".join(alternatives) + ")" if alternatives else None
 
-    groups = [group(item) for item in query.groups]
-    if not groups or None in groups:
+    combined = _combine(query, [group(item) for item in query.groups], " AND ", " OR ")
+    if combined is None:
         return None
-    expression = "(" + " AND ".join(groups) + ")"
+    expression = "(" + combined + ")"
     if column:
         expression = f"({{{column}}} : {expression})"
     for item in query.excluded:
@@ -171,31 +267,32 @@ def excluded_fts5(query):
     return " OR ".join('"' + " ".join(item.tokens) + '"' for item in query.excluded)
 
 
-def to_tsquery(query, *, with_exclusions=True, expansions=None, loose_phrases=False):
-    """A to_tsquery('simple', …) expression; tokens are letters and digits only, single-quoted by us.
+def to_tsquery(query, *, with_exclusions=True, expansions=None, loose_phrases=False, weight=""):
+    """A to_tsquery('english', …) expression (PostgreSQL stems each lexeme and drops stop words);
+    tokens are letters and digits only, single-quoted by us.
 
     `loose_phrases` asks only for a phrase's words (&, not <->): GIN answers that without reading any row.
+    `weight` ("A": the title's lexemes in search_vector) restricts where the positive terms may match.
     None when an expanded prefix has no known ending (nothing can match).
     """
 
-    def phrase(tokens, prefix):
-        lexemes = [f"'{token}'" for token in tokens]
+    def phrase(tokens, prefix, weight=""):
+        lexemes = [f"'{token}'" + (f":{weight}" if weight else "") for token in tokens]
         if prefix:
-            lexemes[-1] += ":*"
+            lexemes[-1] = f"'{tokens[-1]}':*{weight}"
         joiner = " & " if loose_phrases else " <-> "
         return "(" + joiner.join(lexemes) + ")" if len(lexemes) > 1 else lexemes[0]
 
-    def term(item):
-        return " | ".join(phrase(tokens, prefix) for tokens, prefix in expand(item, expansions))
+    def term(item, weight=""):
+        return " | ".join(phrase(tokens, prefix, weight) for tokens, prefix in expand(item, expansions))
 
     def group(group):
-        alternatives = [alternative for alternative in (term(item) for item in group) if alternative]
+        alternatives = [alternative for alternative in (term(item, weight) for item in group) if alternative]
         return "(" + " | ".join(alternatives) + ")" if alternatives else None
 
-    groups = [group(item) for item in query.groups]
-    if not groups or None in groups:
+    expression = _combine(query, [group(item) for item in query.groups], " & ", " | ")
+    if expression is None:
         return None
-    expression = " & ".join(groups)
     if with_exclusions and query.excluded:
         expression = f"({expression})" + "".join(f" & !{term(item)}" for item in query.excluded)
     return expression

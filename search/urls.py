@@ -6,4 +6,5 @@ app_name = "search"
 
 urlpatterns = [
     path("search/", views.results, name="results"),
+    path("search/suggest/", views.suggestions, name="suggest"),
 ]

@@ -3,8 +3,9 @@ from collections import Counter
 from django.apps import apps
 from django.shortcuts import render
 
-from search.backends import Filters, search
+from search.backends import Filters, search, suggest
 from search.models import DocumentKind, SearchDocument
+from search.query import MAX_QUERY_LENGTH
 
 # The service and team lists offer what the results concern, not the whole registry: an organisation
 # with ten thousand services would otherwise send them all with every search page.
@@ -58,3 +59,11 @@ def results(request):
     context.update(filter_choices(found, filters))
     wants_partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
     return render(request, "search/_update.html" if wants_partial else "search/results.html", context)
+
+
+def suggestions(request):
+    """/search/suggest/?q=…: the header box's type-ahead, a listbox fragment (services first; a service's
+    line opens its on-call card). The box works without it: Enter then submits to /search/."""
+    text = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
+    found = suggest(text, user=request.user)
+    return render(request, "search/_suggestions.html", {"q": text, "suggestions": found})

@@ -44,8 +44,14 @@ EXAMPLES = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-# The portal's own scripts (base.html, the search page): the only <script> elements a page may hold.
-OWN_SCRIPTS = {"/static/js/search-shortcut.js", "/static/vendor/htmx/htmx.min.js"}
+# The portal's own scripts (base.html, the search page, a change's text diffs): the only <script> elements a page
+# may hold.
+OWN_SCRIPTS = {
+    "/static/js/search-shortcut.js",
+    "/static/js/search-suggest.js",
+    "/static/vendor/htmx/htmx.min.js",
+    "/static/js/text-diff.js",
+}
 DANGEROUS_ELEMENTS = {"script", "iframe", "object", "embed", "frame", "frameset", "applet", "base"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset"}
 # A URL's scheme ends at its colon: "javascript" alone is a relative link (harmless), "javascript:" is not.
@@ -297,12 +303,18 @@ def test_sla_texts_and_their_change_request(sla, severities, admin_actor, reader
         check_page(reader_client, reverse("sla_registry:sla_history", args=[current.reference]))
         check_search(reader_client, executive_summary)
 
-        # A proposal carrying the payloads: its rationale (markdown) and the diff of the texts.
+        # A proposal carrying the payloads: its rationale (markdown) and the diff of the texts (with a changed
+        # cadence, so that it changes something whatever the payloads: an unchanged one is refused).
         snapshot = ServiceLevelAgreementKind().snapshot(current)
         proposal = approval_actions.propose_change(
             "sla",
             current,
-            data={**snapshot, "executive_summary": rationale, "technical_annex": executive_summary},
+            data={
+                **snapshot,
+                "executive_summary": rationale,
+                "technical_annex": executive_summary,
+                "review_cadence_days": snapshot["review_cadence_days"] + 1,
+            },
             summary=f"Reword the summary {MARKER}",
             rationale=rationale,
             acting_user=author,

@@ -1,7 +1,9 @@
 """During an incident an engineer presses "/", types the service's name, and lands on its on-call card,
-switches to SEV2 and sees the release of a dependency that went out ten hours ago."""
+switches to SEV2 and sees the release of a dependency that went out ten hours ago; from any page, the header
+box suggests as they type, and "/", a few letters (or a typo) and Enter open the on-call card."""
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -82,3 +84,67 @@ def test_slash_search_opens_the_on_call_card_and_shows_the_recent_release(page, 
     assert page.get_by_text(re.compile(r"On-call card · SEV2")).first.is_visible()
     releases = page.locator("section", has=page.get_by_role("heading", name=re.compile("Releases: last 72 hours")))
     assert "Ledger 4.2 rounding change" in releases.inner_text()
+
+
+@pytest.fixture
+def demo_organisation():
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--force", verbosity=0)
+
+
+def test_slash_type_enter_opens_the_on_call_card_in_three_keystrokes(page, log_in, demo_organisation):
+    """From the home page, keyboard only: "/", the start of the name (or the name mistyped), Enter."""
+    from django.contrib.auth import get_user_model
+
+    log_in(get_user_model().objects.get(username="checkout.engineer"), password="demo-password")
+    card_url = re.compile(r"/services/payments-gateway/oncall/")
+    for typed in ("paym", "paymnts"):
+        page.goto("/")
+        started = time.perf_counter()
+        page.keyboard.press("/")  # 1: focuses the header's search box
+        page.keyboard.type(typed)  # 2: suggestions as you type
+        page.keyboard.press("Enter")  # 3: the first suggestion, the service, opens its on-call card
+        page.wait_for_url(card_url)
+        assert page.get_by_text(re.compile(r"On-call card · SEV1")).first.is_visible()
+        assert page.get_by_role("heading", name=re.compile("Payments Gateway")).first.is_visible()
+        print(f"\n/ {typed!r} Enter → Payments Gateway on-call card (SEV1): {time.perf_counter() - started:.2f} s")
+
+
+def test_arrows_move_through_the_suggestions_and_escape_leaves_the_box_a_plain_search(page, log_in, demo_organisation):
+    from django.contrib.auth import get_user_model
+
+    log_in(get_user_model().objects.get(username="checkout.engineer"), password="demo-password")
+    page.goto("/")
+    page.keyboard.press("/")
+    page.keyboard.type("checkout")
+    box = page.get_by_role("combobox", name="Find anything in the portal")
+    options = page.locator("#site-search-suggestions [role=option]")
+    options.first.wait_for()
+    # Services first: the Checkout API, although a team is called Checkout too.
+    assert options.first.inner_text().startswith("Checkout API")
+    # The open list passes axe-core like every page (no serious or critical violation).
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = [
+        f"{violation['id']}: {violation['help']} {violation['nodes'][0]['target']}"
+        for violation in Axe().run(page).response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert violations == []
+    assert box.get_attribute("aria-expanded") == "true"
+    assert box.get_attribute("aria-activedescendant") == options.first.get_attribute("id")
+    page.keyboard.press("ArrowDown")
+    second = options.nth(1)
+    assert box.get_attribute("aria-activedescendant") == second.get_attribute("id")
+    assert second.get_attribute("aria-selected") == "true"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # wraps to the last line: every result
+    assert options.last.get_attribute("aria-selected") == "true"
+    # Escape closes the list; Enter then submits the box to the search page, as without JavaScript.
+    page.keyboard.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search/\?q=checkout"))
+    pinned = page.get_by_role("region", name="Services")
+    assert pinned.get_by_role("link", name="Checkout API").first.is_visible()

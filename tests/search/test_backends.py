@@ -94,7 +94,10 @@ def test_phrase_exclusion_or_and_prefix(registry, find):
     both = find("zebrafish OR bookkeeping")
     assert "Ledger" in both and f"{registry['matrix'].reference} API Gateway escalation" in both
     assert "Ledger" in find("bookkee")  # the last word is a prefix
-    assert find("bookkee gateway") == []  # …but only the last one
+    # …but only the last one: "bookkee" matches nothing, so only "gateway" does (said to be a partial match).
+    found = search("bookkee gateway", user=None)
+    assert found.match == "partial" and (found.matched_words, found.query_words) == (1, 2)
+    assert "Ledger" not in [hit.document.title for hit in found.hits]
 
 
 def test_exact_service_name_is_the_first_hit(registry, make_sla, find):
@@ -273,8 +276,12 @@ def test_a_typed_prefix_finds_the_words_it_can_finish_as(registry, find):
 
 
 def test_a_prefix_that_finishes_no_known_word_finds_nothing(registry, find):
-    assert find("zebrafishes") == []
-    assert find("ledger zzzzq") == []
+    assert find("zebrafishy") == []
+    assert find("zzzzq") == []
+    # With another word, the unknown one is left out, and the page says so: "1 of the 2 words".
+    found = search("ledger zzzzq", user=None)
+    assert found.match == "partial" and (found.matched_words, found.query_words) == (1, 2)
+    assert "Ledger" in [hit.document.title for hit in found.hits]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="Reading a broad query newest first is PostgreSQL's plan")

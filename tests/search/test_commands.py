@@ -38,6 +38,12 @@ def test_bench_search_runs_in_its_own_database_and_ends_with_json(make_service):
     assert {"p50", "p95", "p99"} <= set(figures["query_ms"])
     assert figures["top5"]["expected"] > 0
     assert "oncall_card" in figures  # the on-call card's figures are added by its own benchmark section
+    # As people type: the type-ahead's latency and query count, the typo queries' service, the judged set.
+    assert {"p50", "p95", "p99"} <= set(figures["typeahead_ms"]) and {"p95"} <= set(figures["typo_query_ms"])
+    assert 0 < max(figures["typeahead_queries"]) <= 9
+    typos = figures["typo_service_first"]
+    assert typos["expected"] > 0 and typos["typeahead"] == typos["pinned"] == typos["expected"], typos
+    assert figures["judged"]["demo"]["queries"] >= 40 and figures["judged"]["demo"]["recall_at_3"] >= 0.9
     # The benchmark never wrote into this database.
     assert not SearchDocument.objects.filter(url__startswith="/bench/").exists()
     assert SearchDocument.objects.filter(kind="service", title="Untouched").exists()
