@@ -572,6 +572,8 @@ class PostgresBackend(Backend):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE search_searchdocument")
             cursor.execute("ANALYZE search_searchterm")
+        # The word frequencies this process kept were read before the load: read them again.
+        _frequencies_cache.pop(connection.alias, None)
 
     @contextmanager
     def bulk_load(self):
