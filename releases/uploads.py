@@ -70,7 +70,7 @@ def _claim(upload_pk, now):
     """Mark the import running and return it, or None when it is finished, gone, or running elsewhere."""
     with transaction.atomic():
         upload = (
-            CalendarImport.objects.select_for_update()
+            CalendarImport.objects.select_for_update(of=("self",))
             .select_related("calendar__team", "uploaded_by")
             .filter(pk=upload_pk)
             .first()
