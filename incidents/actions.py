@@ -12,14 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.actions import version_in_force
 from audit.log import record_event
 from core.exceptions import InvalidTransition, NotAllowed
 from incidents.choices import EventKind, IncidentSource, IncidentStatus
 from incidents.clocks import plan_clocks, settle_all
 from incidents.models import Incident, IncidentEvent, IncidentPinnedVersion, Integration, UnroutedEvent
 from incidents.permissions import may_act_on, may_declare, may_route
-from sla_registry.choices import AgreementStatus
+from sla_registry.documents import agreement_versions_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -45,16 +44,10 @@ EVENT_OF_STATUS = {
 def pin_agreements(incident):
     """Pin, per affected service, each SLA and escalation-matrix version in force when the incident started."""
     incident.pinned_versions.all().delete()
-    rows = []
-    for service in incident.services.prefetch_related("slas").select_related("escalation_matrix"):
-        documents = [("sla", sla.pk) for sla in service.slas.all() if sla.status != AgreementStatus.DRAFT]
-        matrix = getattr(service, "escalation_matrix", None)
-        if matrix is not None:
-            documents.append(("escalation_matrix", matrix.pk))
-        for kind, document_id in documents:
-            version = version_in_force(kind, document_id, incident.started_at)
-            if version is not None:
-                rows.append(IncidentPinnedVersion(incident=incident, service=service, version=version))
+    rows = [
+        IncidentPinnedVersion(incident=incident, service=service, version=version)
+        for service, version in agreement_versions_in_force(incident.services.all(), incident.started_at)
+    ]
     IncidentPinnedVersion.objects.bulk_create(rows)
     return rows
 

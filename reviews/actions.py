@@ -5,7 +5,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals import actions as approval_actions
-from approvals.actions import version_in_force
 from approvals.choices import ChangeState
 from approvals.exceptions import InvalidTransition, NotAllowed
 from approvals.models import ChangeRequest
@@ -15,22 +14,16 @@ from core.history import Reason, stamp
 from reviews.choices import ActionStatus, ReviewStatus
 from reviews.models import PinnedVersion, PostIncidentReview
 from reviews.permissions import grant_restricted_access, visible_reviews
-from sla_registry.choices import AgreementStatus
+from sla_registry.documents import agreement_versions_in_force
 
 
 def pin_agreements(review):
     """Pin, per affected service, each SLA and escalation-matrix version in force when the incident started."""
     review.pinned_versions.all().delete()
-    rows = []
-    for service in review.services.prefetch_related("slas").select_related("escalation_matrix"):
-        documents = [("sla", sla.pk) for sla in service.slas.all() if sla.status != AgreementStatus.DRAFT]
-        matrix = getattr(service, "escalation_matrix", None)
-        if matrix is not None:
-            documents.append(("escalation_matrix", matrix.pk))
-        for kind, document_id in documents:
-            version = version_in_force(kind, document_id, review.started_at)
-            if version is not None:
-                rows.append(PinnedVersion(review=review, service=service, version=version))
+    rows = [
+        PinnedVersion(review=review, service=service, version=version)
+        for service, version in agreement_versions_in_force(review.services.all(), review.started_at)
+    ]
     PinnedVersion.objects.bulk_create(rows)
     return rows
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.urls import reverse
 
+from approvals.actions import version_in_force
 from approvals.reading import DocumentReader
 from approvals.registry import GovernedKind, normalise_document
 from core.formatting import iso_moment
@@ -534,3 +535,19 @@ class EscalationMatrixKind(GovernedKind):
             for position, step in enumerate(old_playbook[len(new_playbook) :], start=len(new_playbook) + 1)
         ]
         return lines
+
+
+def agreement_versions_in_force(services, moment):
+    """(service, version) for each SLA and escalation matrix of `services` with a version in force at `moment`.
+
+    What a post-incident review and a live incident pin when they open: the terms that applied then.
+    """
+    for service in services.prefetch_related("slas").select_related("escalation_matrix"):
+        documents = [("sla", sla.pk) for sla in service.slas.all() if sla.status != AgreementStatus.DRAFT]
+        matrix = getattr(service, "escalation_matrix", None)
+        if matrix is not None:
+            documents.append(("escalation_matrix", matrix.pk))
+        for kind, document_id in documents:
+            version = version_in_force(kind, document_id, moment)
+            if version is not None:
+                yield service, version
